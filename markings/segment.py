@@ -1,0 +1,81 @@
+"""The one jieba tokenizer, with markings/userdict.txt loaded (markings.md §10.7, §11).
+
+jieba normally builds its prefix dictionary and then writes a cache file into the
+temporary directory. Here the prefix dictionary is built in memory with jieba's own
+``gen_pfdict`` from the shipped dict.txt, the tokenizer is marked initialised, and
+nothing is ever written. jieba is imported lazily: only the mention path needs it.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import warnings
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import jieba
+
+USERDICT = Path(__file__).with_name("userdict.txt")
+
+
+@functools.cache
+def tokenizer() -> jieba.Tokenizer:
+    """Return the process-wide tokenizer (built on first use, about 0.6 s)."""
+    return build_tokenizer()
+
+
+def build_tokenizer() -> jieba.Tokenizer:
+    """Build a fresh tokenizer with the user dictionary, writing no cache file."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # jieba imports pkg_resources, which warns
+        import jieba
+    jieba.setLogLevel(logging.WARNING)
+    tok = jieba.Tokenizer()
+    tok.FREQ, tok.total = tok.gen_pfdict(tok.get_dict_file())
+    tok.initialized = True
+    for word, freq, tag in read_userdict(USERDICT):
+        tok.add_word(word, freq, tag)
+    return tok
+
+
+def read_userdict(path: Path) -> list[tuple[str, int, str | None]]:
+    """Return ``(word, frequency, tag)`` entries; ``#`` lines are comments. Raises ValueError."""
+    entries = []
+    for lineno, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        fields = line.split()
+        if len(fields) not in (2, 3) or not fields[1].isdigit():
+            raise ValueError(f"{path}:{lineno}: expected 'word frequency [tag]'")
+        entries.append((fields[0], int(fields[1]), fields[2] if len(fields) == 3 else None))
+    return entries
+
+
+def tokenize(text: str) -> list[str]:
+    """Return the jieba tokens of ``text`` (dictionary words only, no HMM guessing)."""
+    return tokenizer().lcut(text, HMM=False)
+
+
+def word_tag(word: str) -> str | None:
+    """Return the user-dictionary tag of ``word`` ("nm", "mk") or None."""
+    return tokenizer().user_word_tag_tab.get(word)
+
+
+def covering_token(text: str, start: int, end: int, window: int = 10) -> str | None:
+    """Return the token containing ``text[start:end]`` when the text around it is segmented.
+
+    Only ``window`` characters either side are segmented. None when no single token
+    holds the whole span (the characters belong to other words, as 内部 in 国内部分).
+    """
+    pos = max(0, start - window)
+    for token in tokenize(text[pos:end + window]):
+        token_end = pos + len(token)
+        if pos <= start and token_end >= end:
+            return token
+        if token_end > start:
+            return None
+        pos = token_end
+    return None

@@ -1,0 +1,11 @@
+"""The format registry: one module per format, tried in this order.
+
+Each module has ``FORMAT`` (the contract's ``format`` value), ``sniff(probe) -> bool``
+and ``extract(data, options) -> Iterator[TextBlock]``. Order is precedence: specific
+container formats before generic ones, plain text (which accepts almost anything
+readable) last.
+"""
+
+from scanner.extractors import docx, pdf, txt, xlsx
+
+EXTRACTORS = (docx, xlsx, pdf, txt)

@@ -1,0 +1,21 @@
+"""ScanOptions: every setting of a scan, passed explicitly from the CLI down."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+MB = 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class ScanOptions:
+    jobs: int = max(1, os.cpu_count() or 1)
+    timeout: float = 60.0  # seconds per file, then the worker is killed
+    max_size: int = 200 * MB  # larger files get a `skipped` record
+    excludes: tuple[str, ...] = ()  # glob patterns matched against names and paths
+    quiet: bool = False
+    max_text_chars: int = 50_000_000  # text taken from one file before it is cut short
+    max_cells: int = 5_000_000  # spreadsheet cells read from one workbook
+    max_findings: int = 200  # mention findings kept per file; markings are always kept
+    model: str | None = None  # a trained model folder (issue 4)

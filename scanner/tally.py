@@ -1,0 +1,33 @@
+"""Counts of outcomes; the exit status is derived here and nowhere else."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+from scanner.records import FileRecord
+
+
+@dataclass(slots=True)
+class Tally:
+    statuses: Counter = field(default_factory=Counter)
+    levels: Counter = field(default_factory=Counter)
+    flagged: int = 0
+    files: int = 0
+
+    def add(self, record: FileRecord) -> None:
+        self.files += 1
+        self.statuses[record.status.value] += 1
+        if record.marking is not None:
+            self.levels[record.marking.level.value] += 1
+        self.flagged += record.flagged
+
+    @property
+    def exit_status(self) -> int:
+        """0 nothing flagged, 1 at least one file marked (not declassified) or suspected."""
+        return 1 if self.flagged else 0
+
+    def summary(self) -> str:
+        by_status = ", ".join(f"{k} {v}" for k, v in sorted(self.statuses.items()))
+        by_level = ", ".join(f"{k} {v}" for k, v in self.levels.items()) or "无"
+        return f"共 {self.files} 个文件（{by_status}）；标密文件：{by_level}；需关注 {self.flagged} 个"

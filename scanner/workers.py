@@ -1,0 +1,65 @@
+"""Per-file work in worker processes, with a deadline per file.
+
+A file whose parser is stuck (even inside C code) has its worker killed and
+replaced; the file gets ``status: error, error: "timeout after N s"``. A worker
+that dies (a crash in a native parser) costs only the file it was reading.
+At most a few files per worker are in flight, so memory stays flat however
+many files the walk yields.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+from collections.abc import Callable, Iterable
+from concurrent.futures import FIRST_COMPLETED, TimeoutError, wait
+
+from pebble import ProcessExpired, ProcessPool
+
+from scanner.options import ScanOptions
+from scanner.records import FileEntry, FileRecord
+from scanner.scan import failed_record, scan_file
+
+IN_FLIGHT_PER_WORKER = 4
+
+
+def _context() -> multiprocessing.context.BaseContext:
+    """forkserver: workers never inherit the parent's threads (progress display) or locks."""
+    ctx = multiprocessing.get_context("forkserver")
+    ctx.set_forkserver_preload(["scanner.scan"])
+    return ctx
+
+
+def run(entries: Iterable[FileEntry], options: ScanOptions, emit: Callable[[FileRecord], None]) -> None:
+    """Scan every entry in worker processes and pass each record to ``emit`` as it completes."""
+    window = max(1, options.jobs) * IN_FLIGHT_PER_WORKER
+    source = iter(entries)
+    pending: dict = {}
+    with ProcessPool(max_workers=max(1, options.jobs), context=_context()) as pool:
+        try:
+            while True:
+                for entry in source:
+                    if entry.skip:  # nothing to open: no need for a worker
+                        emit(scan_file(entry, options))
+                        continue
+                    pending[pool.schedule(scan_file, (entry, options), timeout=options.timeout)] = entry
+                    if len(pending) >= window:
+                        break
+                if not pending:
+                    break
+                done, _ = wait(pending, return_when=FIRST_COMPLETED)
+                for future in done:
+                    emit(_outcome(future, pending.pop(future), options))
+        except BaseException:
+            pool.stop()
+            raise
+
+
+def _outcome(future, entry: FileEntry, options: ScanOptions) -> FileRecord:
+    try:
+        return future.result()
+    except TimeoutError:
+        return failed_record(entry, f"timeout after {options.timeout:g} s")
+    except ProcessExpired as exc:
+        return failed_record(entry, f"worker process died while reading this file (exit code {exc.exitcode})")
+    except Exception as exc:  # the pool itself failed for this task (e.g. a result that cannot be sent back)
+        return failed_record(entry, f"worker failure: {type(exc).__name__}: {exc}")
