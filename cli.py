@@ -51,6 +51,8 @@ def build_parser() -> argparse.ArgumentParser:
                       help="并行进程数（默认每个 CPU 核心一个）")
     scan.add_argument("--timeout", type=float, default=60.0, metavar="SECONDS",
                       help="单个文件的处理时限，超时记为错误并继续（默认 60 秒）")
+    scan.add_argument("--rules", metavar="DIR", default=None,
+                      help="使用 DIR 中的标志规则（TOML）代替内置规则；规则有误时退出码为 2")
     scan.add_argument("--quiet", "-q", action="store_true", help="不显示进度和汇总")
     return parser
 
@@ -80,12 +82,13 @@ def _scan(args: argparse.Namespace) -> int:
         print("docscan: --jobs 须 >= 1，--timeout 须 > 0", file=sys.stderr)
         return 2
     try:
-        load_rules()
+        load_rules(args.rules)
     except RuleError as exc:
         print(f"docscan: 规则文件错误 (rule error): {exc}", file=sys.stderr)
         return 2
     options = ScanOptions(jobs=args.jobs, timeout=args.timeout, max_size=args.max_size,
-                          excludes=tuple(args.exclude), quiet=args.quiet)
+                          excludes=tuple(args.exclude), quiet=args.quiet,
+                          rules_dir=os.path.abspath(args.rules) if args.rules else None)
     try:
         with JsonlWriter(args.output) as writer:
             tally = scan_paths(args.paths, options, [writer.write])

@@ -105,16 +105,14 @@ def load_rules(folder: str | Path | None = None) -> RuleSet:
     """Load and validate every ``*.toml`` in ``folder`` (default markings/rules/).
 
     Raises RuleError whose message starts with the offending file's path.
-    The default folder is loaded once per process.
+    Each folder is loaded once per process.
     """
-    if folder is None:
-        return _default_rules()
-    return _load_folder(Path(folder))
+    return _cached_folder(str(Path(folder or RULES_DIR).resolve()))
 
 
 @functools.cache
-def _default_rules() -> RuleSet:
-    return _load_folder(RULES_DIR)
+def _cached_folder(folder: str) -> RuleSet:
+    return _load_folder(Path(folder))
 
 
 def _load_folder(folder: Path) -> RuleSet:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import os
 import stat
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import BinaryIO
 
 from scanner.records import Evidence
@@ -47,7 +47,7 @@ def open_readonly(fspath: str) -> BinaryIO:
 
 def iso_mtime(mtime: float) -> str:
     """ISO 8601 with the local UTC offset, to the second."""
-    return datetime.fromtimestamp(mtime, tz=timezone.utc).astimezone().isoformat(timespec="seconds")
+    return datetime.fromtimestamp(mtime, tz=UTC).astimezone().isoformat(timespec="seconds")
 
 
 def take(fh: BinaryIO, hash_it: bool = True) -> Evidence:

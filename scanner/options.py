@@ -18,4 +18,5 @@ class ScanOptions:
     max_text_chars: int = 50_000_000  # text taken from one file before it is cut short
     max_cells: int = 5_000_000  # spreadsheet cells read from one workbook
     max_findings: int = 200  # mention findings kept per file; markings are always kept
+    rules_dir: str | None = None  # marking rules folder; None = the built-in markings/rules/
     model: str | None = None  # a trained model folder (issue 4)

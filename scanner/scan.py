@@ -13,12 +13,12 @@ from dataclasses import dataclass, field
 from typing import BinaryIO
 
 from markings.detect import detect, strongest
+from markings.rule import load_rules
 from scanner import evidence
 from scanner.errors import CorruptFile, EncryptedFile, TooLarge, UnsupportedContent
 from scanner.extractors import EXTRACTORS
 from scanner.options import ScanOptions
-from scanner.records import (Evidence, FileEntry, FileRecord, Finding, FindingKind, Location, Status,
-                             TextBlock)
+from scanner.records import Evidence, FileEntry, FileRecord, Finding, FindingKind, Location, Status, TextBlock
 from scanner.sniff import Probe, probe
 
 OOXML_HINTS = {".docx": "docx", ".docm": "docx", ".xlsx": "xlsx", ".xlsm": "xlsx", ".pptx": "pptx"}
@@ -40,7 +40,8 @@ class _Guard:
 
 def scan_file(entry: FileEntry, options: ScanOptions) -> FileRecord:
     """Read one file and return its record. Never raises for anything about the file."""
-    name_findings = tuple(detect([filename_block(entry.fspath)]))
+    rules = load_rules(options.rules_dir)
+    name_findings = tuple(detect([filename_block(entry.fspath)], rules))
     if entry.skip:
         return _record(entry, Status.SKIPPED, entry.skip, None, _entry_evidence(entry), name_findings)
     try:
@@ -79,7 +80,7 @@ def _scan_open(entry: FileEntry, fh: BinaryIO, options: ScanOptions,
             return _record(entry, Status.UNSUPPORTED, _unsupported_reason(pr), None, ev, name_findings)
         fmt = extractor.FORMAT
         guard = _Guard(extractor.extract(fh, options))
-        findings = name_findings + tuple(detect(guard))
+        findings = name_findings + tuple(detect(guard, load_rules(options.rules_dir)))
         if guard.error is not None:
             status, reason = _classify(guard.error)
             return _record(entry, status, reason, fmt, ev, findings, options)
@@ -170,11 +171,11 @@ def _record(entry: FileEntry, status: Status, error: str | None, fmt: str | None
                       mtime=ev.mtime, sha256=ev.sha256, marking=strongest(findings), findings=findings)
 
 
-def failed_record(entry: FileEntry, reason: str) -> FileRecord:
+def failed_record(entry: FileEntry, reason: str, options: ScanOptions) -> FileRecord:
     """The record of a file whose worker never returned (timeout, crash): evidence taken here."""
     try:
         ev = evidence.take_path(entry.fspath)
     except OSError:
         ev = _entry_evidence(entry)
-    findings = tuple(detect([filename_block(entry.fspath)]))
+    findings = tuple(detect([filename_block(entry.fspath)], load_rules(options.rules_dir)))
     return _record(entry, Status.ERROR, reason, None, ev, findings)

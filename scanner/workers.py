@@ -58,8 +58,9 @@ def _outcome(future, entry: FileEntry, options: ScanOptions) -> FileRecord:
     try:
         return future.result()
     except TimeoutError:
-        return failed_record(entry, f"timeout after {options.timeout:g} s")
+        return failed_record(entry, f"timeout after {options.timeout:g} s", options)
     except ProcessExpired as exc:
-        return failed_record(entry, f"worker process died while reading this file (exit code {exc.exitcode})")
+        return failed_record(entry, f"worker process died while reading this file (exit code {exc.exitcode})",
+                             options)
     except Exception as exc:  # the pool itself failed for this task (e.g. a result that cannot be sent back)
-        return failed_record(entry, f"worker failure: {type(exc).__name__}: {exc}")
+        return failed_record(entry, f"worker failure: {type(exc).__name__}: {exc}", options)

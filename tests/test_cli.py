@@ -94,3 +94,27 @@ def test_python_cli_py_runs_as_a_script(tree):
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 1, proc.stderr
     assert len(records(proc.stdout)) == 3
+
+
+def test_broken_rule_file_stops_the_run_naming_the_file(tree, tmp_path, capsys):
+    import shutil
+
+    rules = tmp_path / "rules"
+    shutil.copytree(os.path.join(ROOT, "markings", "rules"), rules)
+    (rules / "mimi-star.toml").write_text('kind = "marking"\nlevel = "秘密"\npattern = "^(unclosed$"\n',
+                                          encoding="utf-8")
+    assert main(["scan", str(tree), "--rules", str(rules)]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and "mimi-star.toml" in err
+
+
+def test_custom_rules_folder_is_used_by_workers(tree, tmp_path, capsys):
+    import shutil
+
+    rules = tmp_path / "rules"
+    shutil.copytree(os.path.join(ROOT, "markings", "rules"), rules)
+    for name in ("mimi-star.toml", "mimi-nostar.toml"):
+        os.remove(rules / name)  # without the 秘密 rules the 秘密★1年 notice is no longer marked
+    assert main(["scan", str(tree), "--rules", str(rules), "--quiet"]) == 0
+    recs = {os.path.basename(r["path"]): r for r in records(capsys.readouterr().out)}
+    assert recs["通知.txt"]["marking"] is None

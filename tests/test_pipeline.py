@@ -4,7 +4,6 @@ Documents are built here in code so a reader sees what each one contains.
 """
 
 import hashlib
-import io
 import os
 import zipfile
 

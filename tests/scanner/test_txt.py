@@ -49,7 +49,7 @@ def test_text_budget_stops_reading():
     (b"\xff\xd8\xff\xe0\x00\x10JFIF\x00", False),
     (bytes(range(256)) * 4, False),
     ("普通文本".encode("gb18030") * 20, True),
-    ("plain ascii text\n".encode() * 10, True),
+    (b"plain ascii text\n" * 10, True),
     (b"", False),
 ])
 def test_sniff_text_versus_binary(head, expected):
