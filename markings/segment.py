@@ -1,9 +1,11 @@
 """The one jieba tokenizer, with markings/userdict.txt loaded (markings.md §10.7, §11).
 
-jieba normally builds its prefix dictionary and then writes a cache file into the
-temporary directory. Here the prefix dictionary is built in memory with jieba's own
-``gen_pfdict`` from the shipped dict.txt, the tokenizer is marked initialised, and
-nothing is ever written. jieba is imported lazily: only the mention path needs it.
+jieba normally builds a prefix dictionary (every prefix of every word, half a million
+entries, about 0.6 s) and then writes a cache file into the temporary directory. Here the
+dictionary holds the words only, read from the dict.txt that ships with jieba in about a
+third of that time, and ``get_DAG`` tries each span up to the longest word instead of
+walking prefixes: the same graph, so the same tokens. Nothing is ever written. jieba is
+imported lazily: only the mention path needs it, once per worker process.
 """
 
 from __future__ import annotations
@@ -12,7 +14,8 @@ import functools
 import logging
 import warnings
 from pathlib import Path
-from typing import TYPE_CHECKING
+from types import ModuleType
+from typing import TYPE_CHECKING, BinaryIO
 
 if TYPE_CHECKING:
     import jieba
@@ -32,12 +35,38 @@ def build_tokenizer() -> jieba.Tokenizer:
         warnings.simplefilter("ignore")  # jieba imports pkg_resources, which warns
         import jieba
     jieba.setLogLevel(logging.WARNING)
-    tok = jieba.Tokenizer()
-    tok.FREQ, tok.total = tok.gen_pfdict(tok.get_dict_file())
+    tok = _word_tokenizer_class(jieba)()
+    tok.FREQ, tok.total, tok.max_word = _read_dict(tok.get_dict_file())
     tok.initialized = True
     for word, freq, tag in read_userdict(USERDICT):
         tok.add_word(word, freq, tag)
     return tok
+
+
+def _read_dict(fh: BinaryIO) -> tuple[dict[str, int], int, int]:
+    """jieba's main dictionary as {word: frequency}, the total frequency, the longest word."""
+    with fh:
+        fields = fh.read().decode("utf-8").split()  # "word freq tag" on every line
+    words, freqs = fields[0::3], list(map(int, fields[1::3]))
+    return dict(zip(words, freqs, strict=True)), sum(freqs), max(map(len, words))
+
+
+def _word_tokenizer_class(jieba: ModuleType) -> type:
+    class WordTokenizer(jieba.Tokenizer):
+        """A jieba Tokenizer whose FREQ holds whole words (and user words), no prefixes."""
+
+        max_word = 1
+
+        def add_word(self, word: str, freq: int | None = None, tag: str | None = None) -> None:
+            super().add_word(word, freq, tag)
+            self.max_word = max(self.max_word, len(word))
+
+        def get_DAG(self, sentence: str) -> dict[int, list[int]]:  # noqa: N802 (jieba's name)
+            freq, n, longest = self.FREQ, len(sentence), self.max_word
+            return {k: [i for i in range(k, min(n, k + longest)) if freq.get(sentence[k:i + 1])] or [k]
+                    for k in range(n)}
+
+    return WordTokenizer
 
 
 def read_userdict(path: Path) -> list[tuple[str, int, str | None]]:

@@ -18,5 +18,14 @@ class ScanOptions:
     max_text_chars: int = 50_000_000  # text taken from one file before it is cut short
     max_cells: int = 5_000_000  # spreadsheet cells read from one workbook
     max_findings: int = 200  # mention findings kept per file; markings are always kept
+    # Containers (archives, mail, embedded files): limits a decompression bomb cannot pass.
+    max_depth: int = 5  # containers inside containers
+    max_members: int = 100_000  # members of one container
+    max_member_size: int = 200 * MB  # uncompressed bytes of one member
+    max_total_size: int = 2048 * MB  # uncompressed bytes of all members of one container
+    max_ratio: int = 200  # uncompressed / compressed size of one member
+    # OCR of images and of PDF pages without a text layer.
+    ocr: bool = True
+    ocr_max_pages: int = 20  # pages (or images) of one file that are OCRed
     rules_dir: str | None = None  # marking rules folder; None = the built-in markings/rules/
     model: str | None = None  # a trained model folder (issue 4)

@@ -91,6 +91,22 @@ class TextBlock:
 
 
 @dataclass(frozen=True, slots=True)
+class Member:
+    """A file inside a container: an archive member, a mail attachment, an embedded object.
+
+    Container extractors yield these beside their TextBlocks; the scanner scans each as a
+    file of its own, with the path ``container!/name``. ``data`` is None when the member
+    was not extracted, and then ``status`` and ``reason`` say why (a limit, a password).
+    """
+
+    name: str  # path inside the container, "/"-separated, already decoded (GBK names too)
+    data: bytes | None
+    mtime: float | None = None  # POSIX time when the container records one
+    status: Status | None = None  # None: extracted; else SKIPPED / ENCRYPTED / ERROR
+    reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Finding:
     kind: FindingKind
     level: Level | None

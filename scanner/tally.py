@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
-from scanner.records import FileRecord
+from scanner.records import FileRecord, Level
 
 
 @dataclass(slots=True)
@@ -29,5 +29,6 @@ class Tally:
 
     def summary(self) -> str:
         by_status = ", ".join(f"{k} {v}" for k, v in sorted(self.statuses.items()))
-        by_level = ", ".join(f"{k} {v}" for k, v in self.levels.items()) or "无"
+        ranked = sorted(self.levels.items(), key=lambda kv: Level(kv[0]).rank)
+        by_level = ", ".join(f"{k} {v}" for k, v in ranked) or "无"
         return f"共 {self.files} 个文件（{by_status}）；标密文件：{by_level}；需关注 {self.flagged} 个"

@@ -9,8 +9,10 @@ many files the walk yields.
 
 from __future__ import annotations
 
+import heapq
+import itertools
 import multiprocessing
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, TimeoutError, wait
 
 from pebble import ProcessExpired, ProcessPool
@@ -20,6 +22,7 @@ from scanner.records import FileEntry, FileRecord
 from scanner.scan import failed_record, scan_file
 
 IN_FLIGHT_PER_WORKER = 4
+LOOKAHEAD = 10_000  # entries read ahead of dispatch so the largest go first; bounds memory
 
 
 def _context() -> multiprocessing.context.BaseContext:
@@ -32,7 +35,7 @@ def _context() -> multiprocessing.context.BaseContext:
 def run(entries: Iterable[FileEntry], options: ScanOptions, emit: Callable[[FileRecord], None]) -> None:
     """Scan every entry in worker processes and pass each record to ``emit`` as it completes."""
     window = max(1, options.jobs) * IN_FLIGHT_PER_WORKER
-    source = iter(entries)
+    source = largest_first(entries, LOOKAHEAD)
     pending: dict = {}
     with ProcessPool(max_workers=max(1, options.jobs), context=_context()) as pool:
         try:
@@ -52,6 +55,23 @@ def run(entries: Iterable[FileEntry], options: ScanOptions, emit: Callable[[File
         except BaseException:
             pool.stop()
             raise
+
+
+def largest_first(entries: Iterable[FileEntry], lookahead: int) -> Iterator[FileEntry]:
+    """The entries, the largest of the next ``lookahead`` first.
+
+    A huge file started last would leave every other core idle while it finishes; started
+    first, it runs while the small files share the remaining cores. With fewer files than
+    the lookahead this is a plain sort by size.
+    """
+    heap: list[tuple[int, int, FileEntry]] = []
+    counter = itertools.count()
+    for entry in entries:
+        heapq.heappush(heap, (-entry.size, next(counter), entry))
+        if len(heap) > lookahead:
+            yield heapq.heappop(heap)[2]
+    while heap:
+        yield heapq.heappop(heap)[2]
 
 
 def _outcome(future, entry: FileEntry, options: ScanOptions) -> FileRecord:

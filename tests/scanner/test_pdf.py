@@ -276,3 +276,29 @@ def test_sniff_rejects_docx() -> None:
     document.save(buf)
     data = buf.getvalue()
     assert not pdf.sniff(probe(io.BytesIO(data), len(data), "fake.pdf"))
+
+
+def test_fonts_all_embedded_decides_the_dropped_text_scan(tmp_path):
+    """Office PDFs embed every font, so the per-object scan for dropped text is skipped for them."""
+    import os
+
+    import reportlab
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+    from reportlab.pdfbase.ttfonts import TTFont
+    from reportlab.pdfgen import canvas
+
+    from scanner.extractors.pdf import _fonts_all_embedded
+
+    vera = os.path.join(os.path.dirname(reportlab.__file__), "fonts", "Vera.ttf")
+    pdfmetrics.registerFont(TTFont("VeraEmbedded", vera))
+    if "STSong-Light" not in pdfmetrics.getRegisteredFontNames():
+        pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
+    embedded, cid = tmp_path / "embedded.pdf", tmp_path / "cid.pdf"
+    for path, font in ((embedded, "VeraEmbedded"), (cid, "STSong-Light")):
+        c = canvas.Canvas(str(path))
+        c.setFont(font, 12)
+        c.drawString(72, 700, "Secret 1")
+        c.save()
+    assert _fonts_all_embedded(embedded.read_bytes()) is True
+    assert _fonts_all_embedded(cid.read_bytes()) is False

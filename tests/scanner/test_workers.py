@@ -104,3 +104,13 @@ def test_a_crashed_worker_costs_only_its_file(tmp_path):
     assert recs["a_big.pdf"].status.value == "error"
     assert "worker process died" in recs["a_big.pdf"].error
     assert all(recs[f"note{i:02d}.txt"].status.value == "ok" for i in range(5))
+
+
+def test_largest_first_within_the_lookahead():
+    from scanner.records import FileEntry
+
+    entries = [FileEntry(str(i), str(i), size=s) for i, s in enumerate([5, 1, 9, 3, 7, 2])]
+    assert [e.size for e in workers.largest_first(entries, 100)] == [9, 7, 5, 3, 2, 1]
+    # with a lookahead of 2, memory stays bounded and order is only locally by size
+    assert sorted(e.size for e in workers.largest_first(entries, 2)) == [1, 2, 3, 5, 7, 9]
+    assert [e.size for e in workers.largest_first(entries, 2)][0] == 9
