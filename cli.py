@@ -51,6 +51,8 @@ def build_parser() -> argparse.ArgumentParser:
                       help="并行进程数（默认每个 CPU 核心一个）")
     scan.add_argument("--timeout", type=float, default=60.0, metavar="SECONDS",
                       help="单个文件的处理时限，超时记为错误并继续（默认 60 秒）")
+    scan.add_argument("--no-ocr", action="store_true",
+                      help="不对图片和无文字层的 PDF 页面做离线文字识别 (OCR)")
     scan.add_argument("--rules", metavar="DIR", default=None,
                       help="使用 DIR 中的标志规则（TOML）代替内置规则；规则有误时退出码为 2")
     scan.add_argument("--quiet", "-q", action="store_true", help="不显示进度和汇总")
@@ -87,7 +89,7 @@ def _scan(args: argparse.Namespace) -> int:
         print(f"docscan: 规则文件错误 (rule error): {exc}", file=sys.stderr)
         return 2
     options = ScanOptions(jobs=args.jobs, timeout=args.timeout, max_size=args.max_size,
-                          excludes=tuple(args.exclude), quiet=args.quiet,
+                          excludes=tuple(args.exclude), quiet=args.quiet, ocr=not args.no_ocr,
                           rules_dir=os.path.abspath(args.rules) if args.rules else None)
     try:
         with JsonlWriter(args.output) as writer:

@@ -104,6 +104,7 @@ class Member:
     mtime: float | None = None  # POSIX time when the container records one
     status: Status | None = None  # None: extracted; else SKIPPED / ENCRYPTED / ERROR
     reason: str | None = None
+    size: int | None = None  # declared uncompressed size, when data is None
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,14 +1,17 @@
-"""scan_file(entry, options) -> FileRecord: THE one failure boundary for an input file.
+"""scan_file(entry, options) -> records: THE one failure boundary for an input file.
 
-Whatever happens inside (a broken file, a parser bug, a vanished file), the
-caller gets exactly one record with a status and a one-line reason. Text that
-was read before a failure still yields its findings.
+Whatever happens inside (a broken file, a parser bug, a vanished file), each file gets
+exactly one record with a status and a one-line reason; text read before a failure still
+yields its findings. A container (archive, mail) also yields one record per member, each
+scanned through the same boundary, with the path ``container!/member``.
 """
 
 from __future__ import annotations
 
+import hashlib
+import io
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
@@ -17,77 +20,121 @@ from markings.rule import load_rules
 from scanner import evidence
 from scanner.errors import CorruptFile, EncryptedFile, TooLarge, UnsupportedContent
 from scanner.extractors import EXTRACTORS
+from scanner.formats import extension_mismatch
 from scanner.options import ScanOptions
-from scanner.records import Evidence, FileEntry, FileRecord, Finding, FindingKind, Location, Status, TextBlock
+from scanner.records import (
+    Evidence,
+    FileEntry,
+    FileRecord,
+    Finding,
+    FindingKind,
+    Location,
+    Member,
+    Status,
+    TextBlock,
+)
 from scanner.sniff import Probe, probe
 
 OOXML_HINTS = {".docx": "docx", ".docm": "docx", ".xlsx": "xlsx", ".xlsm": "xlsx", ".pptx": "pptx"}
 
 
+@dataclass(frozen=True, slots=True)
+class _Subject:
+    """What is being scanned: a file on disk or a member of a container."""
+
+    path: str  # as the report names it
+    name: str  # its own file name (a block of text, and the extension to check)
+    depth: int  # containers around it
+
+
 @dataclass(slots=True)
 class _Guard:
-    """Iterates an extractor's blocks and keeps, instead of raising, the error that ends them."""
+    """Passes an extractor's text blocks on, hands members to ``on_member``, and keeps
+    (instead of raising) the error that ends the stream, so text read before it still counts."""
 
-    blocks: Iterable[TextBlock]
+    items: Iterable[TextBlock | Member]
+    on_member: Callable[[Member], None]
     error: BaseException | None = field(default=None)
 
     def __iter__(self) -> Iterator[TextBlock]:
         try:
-            yield from self.blocks
-        except Exception as exc:  # deferred to scan_file's boundary, which classifies it
+            for item in self.items:
+                if isinstance(item, Member):
+                    self.on_member(item)
+                else:
+                    yield item
+        except Exception as exc:  # deferred to _scan_content's boundary, which classifies it
             self.error = exc
 
 
-def scan_file(entry: FileEntry, options: ScanOptions) -> FileRecord:
-    """Read one file and return its record. Never raises for anything about the file."""
-    rules = load_rules(options.rules_dir)
-    name_findings = tuple(detect([filename_block(entry.fspath)], rules))
+def scan_file(entry: FileEntry, options: ScanOptions) -> list[FileRecord]:
+    """Read one file and return its record (then its members' records). Never raises for the file."""
+    subject = _Subject(entry.path, os.path.basename(entry.fspath), 0)
+    names = _name_findings(filename_block(entry.fspath), options)
     if entry.skip:
-        return _record(entry, Status.SKIPPED, entry.skip, None, _entry_evidence(entry), name_findings)
+        return [_record(subject, Status.SKIPPED, entry.skip, None, _entry_evidence(entry), names)]
     try:
         fh = evidence.open_readonly(entry.fspath)
     except FileNotFoundError:
-        return _record(entry, Status.ERROR, "file vanished before it could be read", None,
-                       _entry_evidence(entry), name_findings)
+        return [_record(subject, Status.ERROR, "file vanished before it could be read", None,
+                        _entry_evidence(entry), names)]
     except OSError as exc:
-        return _record(entry, Status.ERROR, f"cannot open: {exc.strerror or exc}", None,
-                       _entry_evidence(entry), name_findings)
+        return [_record(subject, Status.ERROR, f"cannot open: {exc.strerror or exc}", None,
+                        _entry_evidence(entry), names)]
     with fh:
-        return _scan_open(entry, fh, options, name_findings)
-
-
-def _scan_open(entry: FileEntry, fh: BinaryIO, options: ScanOptions,
-               name_findings: tuple[Finding, ...]) -> FileRecord:
-    fmt = None
-    ev = _entry_evidence(entry)
-    try:
         size = os.fstat(fh.fileno()).st_size
         if size > options.max_size:
-            ev = evidence.take(fh, hash_it=False)
             reason = f"larger than --max-size ({size} > {options.max_size} bytes)"
-            return _record(entry, Status.SKIPPED, reason, None, ev, name_findings)
-        ev = evidence.take(fh)
-        pr = probe(fh, ev.size, os.path.basename(entry.fspath))
-        encrypted = _encrypted_container(pr)
-        if encrypted:
-            return _record(entry, Status.ENCRYPTED, "password-protected Office document", encrypted, ev,
-                           name_findings)
+            return [_record(subject, Status.SKIPPED, reason, None, evidence.take(fh, hash_it=False), names)]
+        try:
+            ev = evidence.take(fh)
+        except OSError as exc:
+            return [_record(subject, Status.ERROR, f"cannot read: {exc.strerror or exc}", None,
+                            _entry_evidence(entry), names)]
+        return _scan_content(subject, fh, ev, options, names)
+
+
+def _scan_content(subject: _Subject, fh: BinaryIO, ev: Evidence, options: ScanOptions,
+                  names: tuple[Finding, ...]) -> list[FileRecord]:
+    """Sniff, extract and detect; the records of the subject and of its members."""
+    children: list[FileRecord] = []
+    fmt = None
+    try:
+        pr = probe(fh, ev.size, subject.name)
+        if encrypted := _encrypted_container(pr):
+            return [_record(subject, Status.ENCRYPTED, "password-protected Office document", encrypted, ev,
+                            names)]
         extractor = next((x for x in EXTRACTORS if x.sniff(pr)), None)
-        damaged = _damaged_container(pr)
-        if extractor is None and damaged:
-            return _record(entry, Status.ERROR, damaged, None, ev, name_findings)
         if extractor is None:
-            return _record(entry, Status.UNSUPPORTED, _unsupported_reason(pr), None, ev, name_findings)
+            status, reason = (Status.ERROR, damaged) if (damaged := _damaged_container(pr)) else (
+                Status.UNSUPPORTED, _unsupported_reason(pr))
+            return [_record(subject, status, reason, None, ev, names)]
         fmt = extractor.FORMAT
-        guard = _Guard(extractor.extract(fh, options))
-        findings = name_findings + tuple(detect(guard, load_rules(options.rules_dir)))
-        if guard.error is not None:
-            status, reason = _classify(guard.error)
-            return _record(entry, status, reason, fmt, ev, findings, options)
-        return _record(entry, Status.OK, None, fmt, ev, findings, options)
+        names += (mismatch,) if (mismatch := extension_mismatch(subject.name, fmt)) else ()
+        guard = _Guard(extractor.extract(fh, options),
+                       lambda member: children.extend(_scan_member(subject, member, options)))
+        findings = names + tuple(detect(guard, load_rules(options.rules_dir)))
+        status, reason = _classify(guard.error) if guard.error is not None else (Status.OK, None)
+        return [_record(subject, status, reason, fmt, ev, findings, options), *children]
     except Exception as exc:  # the one broad boundary: any failure becomes this file's status
         status, reason = _classify(exc)
-        return _record(entry, status, reason, fmt, ev, name_findings)
+        return [_record(subject, status, reason, fmt, ev, names), *children]
+
+
+def _scan_member(parent: _Subject, member: Member, options: ScanOptions) -> list[FileRecord]:
+    """The records of one container member, scanned as a file of its own."""
+    subject = _Subject(f"{parent.path}!/{member.name}", member.name.rsplit("/", 1)[-1], parent.depth + 1)
+    names = _name_findings(TextBlock(subject.name, Location(part="filename")), options)
+    mtime = evidence.iso_mtime(member.mtime) if member.mtime else None
+    if member.data is None:
+        ev = Evidence(member.size or 0, mtime, None)  # type: ignore[arg-type]
+        return [_record(subject, member.status or Status.ERROR, member.reason or "not extracted", None, ev,
+                        names)]
+    ev = Evidence(len(member.data), mtime, hashlib.sha256(member.data).hexdigest())  # type: ignore[arg-type]
+    if subject.depth > options.max_depth:
+        reason = f"nested deeper than the limit of {options.max_depth} containers"
+        return [_record(subject, Status.SKIPPED, reason, None, ev, names)]
+    return _scan_content(subject, io.BytesIO(member.data), ev, options, names)
 
 
 def filename_block(fspath: str) -> TextBlock:
@@ -98,6 +145,10 @@ def filename_block(fspath: str) -> TextBlock:
     except UnicodeDecodeError:
         name = raw.decode("gb18030", errors="backslashreplace")
     return TextBlock(name, Location(part="filename"))
+
+
+def _name_findings(block: TextBlock, options: ScanOptions) -> tuple[Finding, ...]:
+    return tuple(detect([block], load_rules(options.rules_dir)))
 
 
 def _encrypted_container(pr: Probe) -> str | None:
@@ -138,8 +189,7 @@ def _classify(exc: BaseException) -> tuple[Status, str]:
 
 
 def _one_line(exc: BaseException) -> str:
-    text = " ".join(str(exc).split())
-    return text[:300]
+    return " ".join(str(exc).split())[:300]
 
 
 def _entry_evidence(entry: FileEntry) -> Evidence:
@@ -163,11 +213,11 @@ def _cap(findings: tuple[Finding, ...], options: ScanOptions) -> tuple[Finding, 
     return tuple(kept)
 
 
-def _record(entry: FileEntry, status: Status, error: str | None, fmt: str | None, ev: Evidence,
+def _record(subject: _Subject, status: Status, error: str | None, fmt: str | None, ev: Evidence,
             findings: tuple[Finding, ...], options: ScanOptions | None = None) -> FileRecord:
     if options is not None:
         findings = _cap(findings, options)
-    return FileRecord(path=entry.path, status=status, error=error, format=fmt, size=ev.size,
+    return FileRecord(path=subject.path, status=status, error=error, format=fmt, size=ev.size,
                       mtime=ev.mtime, sha256=ev.sha256, marking=strongest(findings), findings=findings)
 
 
@@ -177,5 +227,6 @@ def failed_record(entry: FileEntry, reason: str, options: ScanOptions) -> FileRe
         ev = evidence.take_path(entry.fspath)
     except OSError:
         ev = _entry_evidence(entry)
-    findings = tuple(detect([filename_block(entry.fspath)], load_rules(options.rules_dir)))
-    return _record(entry, Status.ERROR, reason, None, ev, findings)
+    subject = _Subject(entry.path, os.path.basename(entry.fspath), 0)
+    names = _name_findings(filename_block(entry.fspath), options)
+    return _record(subject, Status.ERROR, reason, None, ev, names)

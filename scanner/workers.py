@@ -42,7 +42,8 @@ def run(entries: Iterable[FileEntry], options: ScanOptions, emit: Callable[[File
             while True:
                 for entry in source:
                     if entry.skip:  # nothing to open: no need for a worker
-                        emit(scan_file(entry, options))
+                        for record in scan_file(entry, options):
+                            emit(record)
                         continue
                     pending[pool.schedule(scan_file, (entry, options), timeout=options.timeout)] = entry
                     if len(pending) >= window:
@@ -51,7 +52,8 @@ def run(entries: Iterable[FileEntry], options: ScanOptions, emit: Callable[[File
                     break
                 done, _ = wait(pending, return_when=FIRST_COMPLETED)
                 for future in done:
-                    emit(_outcome(future, pending.pop(future), options))
+                    for record in _outcome(future, pending.pop(future), options):
+                        emit(record)
         except BaseException:
             pool.stop()
             raise
@@ -74,13 +76,13 @@ def largest_first(entries: Iterable[FileEntry], lookahead: int) -> Iterator[File
         yield heapq.heappop(heap)[2]
 
 
-def _outcome(future, entry: FileEntry, options: ScanOptions) -> FileRecord:
+def _outcome(future, entry: FileEntry, options: ScanOptions) -> list[FileRecord]:
     try:
         return future.result()
     except TimeoutError:
-        return failed_record(entry, f"timeout after {options.timeout:g} s", options)
+        reason = f"timeout after {options.timeout:g} s"
     except ProcessExpired as exc:
-        return failed_record(entry, f"worker process died while reading this file (exit code {exc.exitcode})",
-                             options)
+        reason = f"worker process died while reading this file (exit code {exc.exitcode})"
     except Exception as exc:  # the pool itself failed for this task (e.g. a result that cannot be sent back)
-        return failed_record(entry, f"worker failure: {type(exc).__name__}: {exc}", options)
+        reason = f"worker failure: {type(exc).__name__}: {exc}"
+    return [failed_record(entry, reason, options)]

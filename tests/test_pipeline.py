@@ -25,7 +25,8 @@ BODY = "根据工作安排，现将有关事项通知如下，请各单位认真
 
 def scan(path) -> "dict":
     [entry] = list(walk([str(path)]))
-    return scan_file(entry, OPTIONS).to_json()
+    [record] = scan_file(entry, OPTIONS)
+    return record.to_json()
 
 
 def make_docx(path, top=None, header=None, table_cell=None, page7=None):
@@ -224,13 +225,13 @@ def test_vanished_file(tmp_path):
     path.write_text("x")
     [entry] = list(walk([str(path)]))
     os.remove(path)
-    rec = scan_file(entry, OPTIONS)
+    [rec] = scan_file(entry, OPTIONS)
     assert rec.status is Status.ERROR and "vanished" in rec.error
 
 
 def test_skipped_entry_still_reports_filename_mark():
     entry = FileEntry("/x/（秘密）管道", "/x/（秘密）管道", skip="special file (named pipe (FIFO)), not opened")
-    rec = scan_file(entry, OPTIONS)
+    [rec] = scan_file(entry, OPTIONS)
     assert rec.status is Status.SKIPPED and rec.marking and rec.marking.level.value == "秘密"
 
 
@@ -266,3 +267,23 @@ def _ole_with_stream(name: str) -> bytes:
     directory = (entry("Root Entry", 5, 1, 0xFFFFFFFE, 0) + entry(name, 2, 0xFFFFFFFF, 2, len(payload))
                  + b"\x00" * 256)
     return bytes(header) + fat_sector + directory + payload
+
+
+def test_renamed_file_gets_an_extension_mismatch_finding(tmp_path):
+    rec = scan(make_docx(tmp_path / "holiday.jpg", top="秘密★1年"))
+    mismatch = [f for f in rec["findings"] if f["rule"] == "extension-mismatch"]
+    assert rec["format"] == "docx" and len(mismatch) == 1
+    assert mismatch[0]["kind"] == "file" and mismatch[0]["text"] == ".jpg"
+    assert mismatch[0]["location"] == {"part": "filename"}
+    honest = scan(make_docx(tmp_path / "holiday.docx"))
+    assert not [f for f in honest["findings"] if f["rule"] == "extension-mismatch"]
+
+
+@pytest.mark.parametrize("name,fmt,lies", [
+    ("a.log", "txt", False), ("a.csv", "txt", False), ("a.py", "txt", False), ("a.pdf", "txt", True),
+    ("a.docx", "pdf", True), ("report", "pdf", True), ("a.PDF", "pdf", False), ("a.wps", "wps", False),
+])
+def test_extension_mismatch_rules(name, fmt, lies):
+    from scanner.formats import extension_mismatch
+
+    assert (extension_mismatch(name, fmt) is not None) is lies
