@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import itertools
 import os
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -69,8 +70,9 @@ class _Guard:
 
 def scan_file(entry: FileEntry, options: ScanOptions) -> list[FileRecord]:
     """Read one file and return its record (then its members' records). Never raises for the file."""
-    subject = _Subject(entry.path, os.path.basename(entry.fspath), 0)
-    names = _name_findings(filename_block(entry.fspath), options)
+    name = filename_block(entry.fspath)
+    subject = _Subject(entry.path, name.text, 0)
+    names = _name_findings(name, options)
     if entry.skip:
         return [_record(subject, Status.SKIPPED, entry.skip, None, _entry_evidence(entry), names)]
     try:
@@ -110,10 +112,12 @@ def _scan_content(subject: _Subject, fh: BinaryIO, ev: Evidence, options: ScanOp
                 Status.UNSUPPORTED, _unsupported_reason(pr))
             return [_record(subject, status, reason, None, ev, names)]
         fmt = extractor.FORMAT
-        names += (mismatch,) if (mismatch := extension_mismatch(subject.name, fmt)) else ()
+        mismatch = extension_mismatch(subject.name, fmt)
         guard = _Guard(extractor.extract(fh, options),
                        lambda member: children.extend(_scan_member(subject, member, options)))
-        findings = names + tuple(detect(guard, load_rules(options.rules_dir)))
+        # The name leads the text: a title such as 保密知识题库 tells the detector it reads training material.
+        text = itertools.chain([TextBlock(subject.name, Location(part="filename"))], guard)
+        findings = ((mismatch,) if mismatch else ()) + tuple(detect(text, load_rules(options.rules_dir)))
         status, reason = _classify(guard.error) if guard.error is not None else (Status.OK, None)
         return [_record(subject, status, reason, fmt, ev, findings, options), *children]
     except Exception as exc:  # the one broad boundary: any failure becomes this file's status
@@ -227,6 +231,6 @@ def failed_record(entry: FileEntry, reason: str, options: ScanOptions) -> FileRe
         ev = evidence.take_path(entry.fspath)
     except OSError:
         ev = _entry_evidence(entry)
-    subject = _Subject(entry.path, os.path.basename(entry.fspath), 0)
-    names = _name_findings(filename_block(entry.fspath), options)
-    return _record(subject, Status.ERROR, reason, None, ev, names)
+    name = filename_block(entry.fspath)
+    subject = _Subject(entry.path, name.text, 0)
+    return _record(subject, Status.ERROR, reason, None, ev, _name_findings(name, options))
