@@ -51,7 +51,10 @@ TOP_ROWS_POS = Position("top-rows")
 TOP_TABLE = Position("top-table")
 TOP_TABLE_LATER = Position("top-table", demotable=True)
 CELL = Position("cell", demotable=True, cap=0.75, complete_only=True)
+COVER_SLIDE = Position("cover-slide")
 _PARTS = {"header": Position("header"), "footer": Position("footer"),
+          "master": Position("master"), "layout": Position("layout"),
+          "notes": Position("notes", demotable=True, cap=0.75, complete_only=True),
           "watermark": Position("watermark"), "textbox": Position("textbox"),
           "filename": FILENAME, "properties": PROPERTIES}
 
@@ -134,9 +137,11 @@ class DocState:
         loc = block.location
         part = loc.part
         if block.band == "top" and part not in ("filename", "properties"):
-            return PAGE_TOP if (loc.page or 1) == 1 else PAGE_TOP_LATER
+            return PAGE_TOP if (loc.page or loc.slide or 1) == 1 else PAGE_TOP_LATER
         if block.band == "bottom" and part not in ("filename", "properties"):
             return PAGE_BOTTOM
+        if part == "body" and loc.slide == 1:
+            return COVER_SLIDE  # a deck's cover slide is its first page, text boxes anywhere on it
         if part == "body":
             return window
         if part == "header" and (loc.name or "").lower() == "subject":

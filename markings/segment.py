@@ -36,35 +36,65 @@ def build_tokenizer() -> jieba.Tokenizer:
         import jieba
     jieba.setLogLevel(logging.WARNING)
     tok = _word_tokenizer_class(jieba)()
-    tok.FREQ, tok.total, tok.max_word = _read_dict(tok.get_dict_file())
+    tok.FREQ, tok.total = _read_dict(tok.get_dict_file())
+    tok.index_words()
     tok.initialized = True
     for word, freq, tag in read_userdict(USERDICT):
         tok.add_word(word, freq, tag)
     return tok
 
 
-def _read_dict(fh: BinaryIO) -> tuple[dict[str, int], int, int]:
-    """jieba's main dictionary as {word: frequency}, the total frequency, the longest word."""
+def _read_dict(fh: BinaryIO) -> tuple[dict[str, int], int]:
+    """jieba's main dictionary as {word: frequency} and the total frequency."""
     with fh:
         fields = fh.read().decode("utf-8").split()  # "word freq tag" on every line
-    words, freqs = fields[0::3], list(map(int, fields[1::3]))
-    return dict(zip(words, freqs, strict=True)), sum(freqs), max(map(len, words))
+    freqs = list(map(int, fields[1::3]))
+    return dict(zip(fields[0::3], freqs, strict=True)), sum(freqs)
 
 
 def _word_tokenizer_class(jieba: ModuleType) -> type:
     class WordTokenizer(jieba.Tokenizer):
-        """A jieba Tokenizer whose FREQ holds whole words (and user words), no prefixes."""
+        """A jieba Tokenizer whose FREQ holds whole words, no prefixes.
 
-        max_word = 1
+        ``get_DAG`` builds the same graph as jieba's: for each position it tries spans up to
+        the longest word that starts with that character, and stops early when a 2- or
+        3-character span begins no longer word (the few sets below stand in for jieba's
+        half-million prefix entries).
+        """
+
+        def index_words(self) -> None:
+            self.longest: dict[str, int] = {}
+            self.prefix2: set[str] = set()
+            self.prefix3: set[str] = set()
+            for word in self.FREQ:
+                self._index(word)
+
+        def _index(self, word: str) -> None:
+            n = len(word)
+            if n > self.longest.get(word[0], 1):
+                self.longest[word[0]] = n
+            if n > 2:
+                self.prefix2.add(word[:2])
+            if n > 3:
+                self.prefix3.add(word[:3])
 
         def add_word(self, word: str, freq: int | None = None, tag: str | None = None) -> None:
             super().add_word(word, freq, tag)
-            self.max_word = max(self.max_word, len(word))
+            self._index(word)
 
         def get_DAG(self, sentence: str) -> dict[int, list[int]]:  # noqa: N802 (jieba's name)
-            freq, n, longest = self.FREQ, len(sentence), self.max_word
-            return {k: [i for i in range(k, min(n, k + longest)) if freq.get(sentence[k:i + 1])] or [k]
-                    for k in range(n)}
+            freq, longest, p2, p3 = self.FREQ, self.longest, self.prefix2, self.prefix3
+            n, dag = len(sentence), {}
+            for k in range(n):
+                ends = []
+                for i in range(k, min(n, k + longest.get(sentence[k], 1))):
+                    frag = sentence[k:i + 1]
+                    if freq.get(frag):
+                        ends.append(i)
+                    if (i == k + 1 and frag not in p2) or (i == k + 2 and frag not in p3):
+                        break
+                dag[k] = ends or [k]
+            return dag
 
     return WordTokenizer
 

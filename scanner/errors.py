@@ -23,3 +23,7 @@ class TooLarge(DocscanError):
 
 class RuleError(DocscanError):
     """A rule file is invalid; the message names the file. Stops the run (exit 2)."""
+
+
+class ModelError(DocscanError):
+    """A classifier model folder is missing, malformed or tampered with (hash mismatch)."""

@@ -28,4 +28,5 @@ class ScanOptions:
     ocr: bool = True
     ocr_max_pages: int = 20  # pages (or images) of one file that are OCRed
     rules_dir: str | None = None  # marking rules folder; None = the built-in markings/rules/
-    model: str | None = None  # a trained model folder (issue 4)
+    classify: bool = True  # fill `suspected` with the content classifier
+    model: str | None = None  # a trained model folder; None = the shipped models/trained/

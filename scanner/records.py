@@ -121,6 +121,7 @@ class Finding:
     nonstandard: str | None = None
     declassified: bool = False
     scheme: str | None = None
+    terms: tuple[str, ...] = ()  # a classifier finding's top contributing terms
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -138,6 +139,8 @@ class Finding:
                 out[key] = value
         if self.declassified:
             out["declassified"] = True
+        if self.terms:
+            out["terms"] = list(self.terms)
         return out
 
 

@@ -21,7 +21,7 @@ from markings.rule import load_rules
 from scanner import evidence
 from scanner.errors import CorruptFile, EncryptedFile, TooLarge, UnsupportedContent
 from scanner.extractors import EXTRACTORS
-from scanner.formats import extension_mismatch
+from scanner.formats import EXTENSIONS, extension_mismatch
 from scanner.options import ScanOptions
 from scanner.records import (
     Evidence,
@@ -32,11 +32,14 @@ from scanner.records import (
     Location,
     Member,
     Status,
+    Suspicion,
     TextBlock,
 )
 from scanner.sniff import Probe, probe
+from scanner.text import NOT_CONTENT
 
-OOXML_HINTS = {".docx": "docx", ".docm": "docx", ".xlsx": "xlsx", ".xlsm": "xlsx", ".pptx": "pptx"}
+SAMPLE_CHARS = 8000  # content kept for the classifier (it reads the first max_chars after masking)
+OOXML_HINTS = {ext: fmt for fmt in ("docx", "xlsx", "pptx") for ext in EXTENSIONS[fmt]}
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,14 +118,55 @@ def _scan_content(subject: _Subject, fh: BinaryIO, ev: Evidence, options: ScanOp
         mismatch = extension_mismatch(subject.name, fmt)
         guard = _Guard(extractor.extract(fh, options),
                        lambda member: children.extend(_scan_member(subject, member, options)))
+        sample = _Sample(guard, SAMPLE_CHARS)
         # The name leads the text: a title such as 保密知识题库 tells the detector it reads training material.
-        text = itertools.chain([TextBlock(subject.name, Location(part="filename"))], guard)
+        text = itertools.chain([TextBlock(subject.name, Location(part="filename"))], sample)
         findings = ((mismatch,) if mismatch else ()) + tuple(detect(text, load_rules(options.rules_dir)))
         status, reason = _classify(guard.error) if guard.error is not None else (Status.OK, None)
-        return [_record(subject, status, reason, fmt, ev, findings, options), *children]
+        suspicion = suspect(sample.text(), options)
+        findings += (_suspected_finding(suspicion),) if suspicion else ()
+        return [_record(subject, status, reason, fmt, ev, findings, options, suspicion), *children]
     except Exception as exc:  # the one broad boundary: any failure becomes this file's status
         status, reason = _classify(exc)
         return [_record(subject, status, reason, fmt, ev, names), *children]
+
+
+@dataclass(slots=True)
+class _Sample:
+    """Passes blocks through and keeps the first ``limit`` characters of content for the classifier."""
+
+    blocks: Iterable[TextBlock]
+    limit: int
+    parts: list[str] = field(default_factory=list)
+    size: int = 0
+
+    def __iter__(self) -> Iterator[TextBlock]:
+        for block in self.blocks:
+            if self.size < self.limit and block.location.part not in NOT_CONTENT:
+                self.parts.append(block.text)
+                self.size += len(block.text) + 1
+            yield block
+
+    def text(self) -> str:
+        return "\n".join(self.parts)
+
+
+def suspect(text: str, options: ScanOptions) -> Suspicion | None:
+    """The classifier's verdict on a file's text (None when classification is off or no model ships).
+
+    Raises ModelError when the model cannot be loaded; the CLI loads it once before the scan.
+    """
+    if not options.classify:
+        return None
+    from models.classify import shipped_or  # scikit-learn is imported only where a model is used
+
+    classifier = shipped_or(options.model)
+    return classifier.predict(text) if classifier is not None else None
+
+
+def _suspected_finding(s: Suspicion) -> Finding:
+    return Finding(FindingKind.SUSPECTED, None, "classifier", s.label, Location(part="body"),
+                   "主要依据: " + "、".join(s.terms), s.score, terms=s.terms)
 
 
 def _scan_member(parent: _Subject, member: Member, options: ScanOptions) -> list[FileRecord]:
@@ -218,11 +262,13 @@ def _cap(findings: tuple[Finding, ...], options: ScanOptions) -> tuple[Finding, 
 
 
 def _record(subject: _Subject, status: Status, error: str | None, fmt: str | None, ev: Evidence,
-            findings: tuple[Finding, ...], options: ScanOptions | None = None) -> FileRecord:
+            findings: tuple[Finding, ...], options: ScanOptions | None = None,
+            suspicion: Suspicion | None = None) -> FileRecord:
     if options is not None:
         findings = _cap(findings, options)
     return FileRecord(path=subject.path, status=status, error=error, format=fmt, size=ev.size,
-                      mtime=ev.mtime, sha256=ev.sha256, marking=strongest(findings), findings=findings)
+                      mtime=ev.mtime, sha256=ev.sha256, marking=strongest(findings), findings=findings,
+                      suspected=suspicion)
 
 
 def failed_record(entry: FileEntry, reason: str, options: ScanOptions) -> FileRecord:
