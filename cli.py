@@ -15,7 +15,7 @@ import sys
 from collections.abc import Sequence
 
 from scanner import __version__
-from scanner.errors import RuleError
+from scanner.errors import ModelError, RuleError
 from scanner.options import MB, ScanOptions
 
 SIZE_UNITS = {"": 1, "B": 1, "K": 1024, "KB": 1024, "M": MB, "MB": MB, "G": 1024 * MB, "GB": 1024 * MB}
@@ -55,8 +55,40 @@ def build_parser() -> argparse.ArgumentParser:
                       help="不对图片和无文字层的 PDF 页面做离线文字识别 (OCR)")
     scan.add_argument("--rules", metavar="DIR", default=None,
                       help="使用 DIR 中的标志规则（TOML）代替内置规则；规则有误时退出码为 2")
+    scan.add_argument("--model", metavar="DIR", default=None,
+                      help="使用 DIR 中训练的内容分类模型（默认使用随附模型 models/trained/）")
+    scan.add_argument("--no-model", action="store_true", help="不做内容分类（不填写 suspected）")
     scan.add_argument("--quiet", "-q", action="store_true", help="不显示进度和汇总")
+    _add_train(sub)
+    _add_evaluate(sub)
     return parser
+
+
+def _label_dir(text: str) -> tuple[str, str]:
+    label, sep, path = text.partition("=")
+    if not sep or label not in ("涉密", "内部", "公开") or not path:
+        raise argparse.ArgumentTypeError(f"应为 涉密=DIR、内部=DIR 或 公开=DIR: {text!r}")
+    return label, path
+
+
+def _add_train(sub: argparse._SubParsersAction) -> None:
+    train = sub.add_parser("train", help="用本单位文件训练内容分类模型 (train the content classifier)",
+                           description="用各类文件（任何可扫描的格式）训练内容分类模型；标志会先被屏蔽，模型学习内容而非标志。")
+    train.add_argument("--class", dest="classes", action="append", type=_label_dir, default=[],
+                       metavar="LABEL=DIR", help="某类文件所在文件夹，LABEL 为 涉密、内部 或 公开；可重复")
+    train.add_argument("--from-report", metavar="REPORT.jsonl",
+                       help="以扫描报告中带标志的文件为正例（绝密/机密/秘密→涉密，工作秘密/内部/商密→内部）")
+    train.add_argument("--out", required=True, metavar="MODEL_DIR", help="模型输出文件夹")
+    train.add_argument("--max-fpr", type=float, default=0.03, metavar="RATE",
+                       help="阈值使公开文件的误报率不超过此值（交叉验证，默认 0.03）")
+
+
+def _add_evaluate(sub: argparse._SubParsersAction) -> None:
+    ev = sub.add_parser("evaluate", help="评估内容分类模型 (evaluate a model)",
+                        description="在留出的评估文件上给出各类别的精确率、召回率和混淆矩阵。")
+    ev.add_argument("--model", metavar="MODEL_DIR", default=None, help="模型文件夹（默认随附模型）")
+    ev.add_argument("--class", dest="classes", action="append", type=_label_dir, default=[],
+                    metavar="LABEL=DIR", help="评估文件所在文件夹；默认使用 corpus/eval/ 下的留出集")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -65,10 +97,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # argparse reports usage errors by exiting
         return int(exc.code or 0)
-    if args.command != "scan":
-        parser.print_help(sys.stderr)
-        return 2
-    return _scan(args)
+    if args.command == "scan":
+        return _scan(args)
+    if args.command in ("train", "evaluate"):
+        from models.commands import evaluate_command, train_command
+
+        return train_command(args) if args.command == "train" else evaluate_command(args)
+    parser.print_help(sys.stderr)
+    return 2
 
 
 def _scan(args: argparse.Namespace) -> int:
@@ -88,9 +124,19 @@ def _scan(args: argparse.Namespace) -> int:
     except RuleError as exc:
         print(f"docscan: 规则文件错误 (rule error): {exc}", file=sys.stderr)
         return 2
+    model = os.path.abspath(args.model) if args.model else None
+    if not args.no_model:
+        from models.classify import shipped_or
+
+        try:
+            shipped_or(model)
+        except ModelError as exc:
+            print(f"docscan: 模型无法使用 (model error): {exc}", file=sys.stderr)
+            return 2
     options = ScanOptions(jobs=args.jobs, timeout=args.timeout, max_size=args.max_size,
                           excludes=tuple(args.exclude), quiet=args.quiet, ocr=not args.no_ocr,
-                          rules_dir=os.path.abspath(args.rules) if args.rules else None)
+                          rules_dir=os.path.abspath(args.rules) if args.rules else None,
+                          classify=not args.no_model, model=model)
     try:
         with JsonlWriter(args.output) as writer:
             tally = scan_paths(args.paths, options, [writer.write])
