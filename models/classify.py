@@ -1,8 +1,9 @@
 """Classifier.load(path) verifies the card; predict(text) -> Suspicion | None with its top terms.
 
-The vectorizers are rebuilt from the stored vocabulary and idf as scikit-learn
-TfidfVectorizers; the linear part is a matrix product and a softmax with the stored
-temperature. No code is ever loaded from the model folder.
+Features are computed from the stored vocabulary and idf (models.features, the same
+arithmetic as the scikit-learn vectorizers it was trained with); the linear part is a
+product with the stored coefficients and a softmax with the stored temperature. No code
+is ever loaded from the model folder.
 """
 
 from __future__ import annotations
@@ -11,11 +12,10 @@ import functools
 from pathlib import Path
 
 import numpy as np
-import scipy.sparse as sp
 
 from models import store
+from models.features import Features
 from models.mask import mask
-from models.pipeline import char_vectorizer, word_vectorizer
 from scanner.records import Suspicion
 
 PUBLIC = "公开"
@@ -33,11 +33,8 @@ class Classifier:
         self.data = data
         self.classes = data.classes
         self.public = self.classes.index(PUBLIC)
-        self.word = word_vectorizer(vocabulary={t: i for i, t in enumerate(data.word_vocab)})
-        self.word.idf_ = data.arrays["idf_word"]
-        self.char = char_vectorizer(vocabulary={t: i for i, t in enumerate(data.char_vocab)})
-        self.char.idf_ = data.arrays["idf_char"]
-        self.coef = sp.csr_matrix(data.arrays["coef"].T.astype(np.float64))
+        self.features = Features(data.word_vocab, data.char_vocab, data.arrays["idf_word"], data.arrays["idf_char"])
+        self.coef = data.arrays["coef"].astype(np.float64)
         self.intercept = data.arrays["intercept"].astype(np.float64)
         self.terms = data.word_vocab + data.char_vocab
 
@@ -46,40 +43,36 @@ class Classifier:
         """Load and verify a model folder. Raises scanner.errors.ModelError."""
         return cls(store.load(path))
 
-    def features(self, texts: list[str]) -> sp.csr_matrix:
-        """Rows of TF-IDF features for already prepared texts."""
-        return sp.hstack([self.word.transform(texts), self.char.transform(texts)], format="csr")
+    def _probs(self, idx: np.ndarray, val: np.ndarray) -> np.ndarray:
+        logits = self.coef[:, idx] @ val + self.intercept
+        return _softmax(logits[None, :], self.data.temperature)[0]
 
     def probabilities(self, texts: list[str]) -> np.ndarray:
         """Calibrated class probabilities (columns in ``classes`` order) for raw texts."""
-        x = self.features([prepare(t, self.data.max_chars) for t in texts])
-        return _softmax((x @ self.coef).toarray() + self.intercept, self.data.temperature)
+        rows = [self._probs(*self.features.transform(prepare(t, self.data.max_chars))) for t in texts]
+        return np.array(rows).reshape(len(texts), len(self.classes))
 
     def predict(self, text: str) -> Suspicion | None:
-        """The verdict on one text: None when it reads as public (or has no text to judge)."""
+        """The verdict on one text: None when it reads as public (or has too little text to judge)."""
         prepared = prepare(text, self.data.max_chars)
         if len(prepared.strip()) < 20:
             return None
-        x = self.features([prepared])
-        probs = _softmax((x @ self.coef).toarray() + self.intercept, self.data.temperature)[0]
+        idx, val = self.features.transform(prepared)
+        probs = self._probs(idx, val)
         score = 1.0 - float(probs[self.public])
         if score < self.data.threshold:
             return None
-        sensitive = [i for i in range(len(self.classes)) if i != self.public]
-        label = max(sensitive, key=lambda i: probs[i])
-        return Suspicion(self.classes[label], score, self.top_terms(x, label))
+        label = max((i for i in range(len(self.classes)) if i != self.public), key=lambda i: probs[i])
+        return Suspicion(self.classes[label], score, self.top_terms(idx, val, label))
 
-    def top_terms(self, x: sp.csr_matrix, label: int) -> tuple[str, ...]:
+    def top_terms(self, idx: np.ndarray, val: np.ndarray, label: int) -> tuple[str, ...]:
         """The features that pushed this text most towards ``label`` rather than public."""
-        row = x.getrow(0)
-        weights = self.data.arrays["coef"][label] - self.data.arrays["coef"][self.public]
-        contrib = row.data * weights[row.indices]
-        order = np.argsort(-contrib)
+        contrib = val * (self.coef[label, idx] - self.coef[self.public, idx])
         terms: list[str] = []
-        for i in order:
+        for i in np.argsort(-contrib):
             if contrib[i] <= 0 or len(terms) == TOP_TERMS:
                 break
-            term = self.terms[row.indices[i]]
+            term = self.terms[idx[i]]
             if not any(term in t or t in term for t in terms):
                 terms.append(term)
         return tuple(terms)

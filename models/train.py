@@ -26,7 +26,7 @@ from models.pipeline import DEFAULTS, char_vectorizer
 from models.store import ModelData
 from models.tokenize import tokenize
 
-MAX_CHARS = 3000
+MAX_CHARS = 1500
 MAX_FPR = 0.03
 
 

@@ -144,3 +144,23 @@ def test_a_pickle_in_place_of_the_arrays_is_refused_not_run(model_dir, tmp_path)
 def test_missing_model_folder_is_a_clear_error(tmp_path):
     with pytest.raises(ModelError, match="cannot read model file"):
         Classifier.load(tmp_path / "nowhere")
+
+
+def test_numpy_features_equal_scikit_learns_vectorizers(model_dir):
+    """Prediction needs no scikit-learn, yet computes exactly what its vectorizers compute."""
+    import scipy.sparse as sp
+
+    from models.pipeline import char_vectorizer, word_vectorizer
+
+    data = store.load(model_dir)
+    word = word_vectorizer(vocabulary={t: i for i, t in enumerate(data.word_vocab)})
+    word.idf_ = data.arrays["idf_word"]
+    char = char_vectorizer(vocabulary={t: i for i, t in enumerate(data.char_vocab)})
+    char.idf_ = data.arrays["idf_char"]
+    clf = Classifier(data)
+    for text in SECRET + PUBLIC + ["Key Vault 机密  与  Secret\t管理", "　"]:
+        expected = sp.hstack([word.transform([text]), char.transform([text])]).toarray()[0]
+        got = np.zeros_like(expected, dtype=np.float64)
+        idx, val = clf.features.transform(text)
+        got[idx] = val
+        assert np.allclose(got, expected, atol=1e-6), text
