@@ -4,13 +4,20 @@ Out-of-fold predictions (stratified k-fold) calibrate the probabilities (one tem
 for the softmax) and choose the threshold: the lowest score at which at most
 ``max_fpr`` of the public documents would be flagged. The final model is fitted on all
 documents and saved as data (models.store).
+
+The vectorizers (vocabulary and idf: unsupervised) are fitted once on all documents and
+only the classifier is refitted per fold: a fifth of the time, and labels never leak.
+Documents are tokenized once, in parallel on every core.
 """
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 import platform
 import time
 from collections import Counter
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -36,10 +43,6 @@ class _Fitted:
     char: TfidfVectorizer
     model: LogisticRegression
 
-    def logits(self, tokens: list[list[str]], texts: list[str]) -> np.ndarray:
-        x = sp.hstack([self.word.transform(tokens), self.char.transform(texts)], format="csr")
-        return self.model.decision_function(x)
-
 
 def train(docs: list[Doc], params: dict | None = None, max_chars: int = MAX_CHARS,
           max_fpr: float = MAX_FPR, folds: int = 4) -> ModelData:
@@ -51,9 +54,9 @@ def train(docs: list[Doc], params: dict | None = None, max_chars: int = MAX_CHAR
     if PUBLIC not in counts or len(counts) < 2 or min(counts.values()) < 2:
         raise ValueError(f"need at least two documents of {PUBLIC} and of another label, got {dict(counts)}")
     texts = [prepare(d.text, max_chars) for d in docs]
-    tokens = [tokenize(t) for t in texts]
-    oof = _out_of_fold(tokens, texts, labels, p, min(folds, min(counts.values())))
-    final = _fit(tokens, texts, labels, p)
+    word, char, x = _vectorize(_tokenize_all(texts), texts, p)
+    oof = _out_of_fold(x, labels, p, min(folds, min(counts.values())))
+    final = _Fitted(word, char, _classifier(p).fit(x, labels))
     classes = tuple(final.model.classes_.tolist())
     temperature = _temperature(oof, labels, classes)
     probs = _softmax(oof, temperature)
@@ -69,26 +72,34 @@ def train(docs: list[Doc], params: dict | None = None, max_chars: int = MAX_CHAR
                      max_chars, card)
 
 
-def _fit(tokens: list[list[str]], texts: list[str], labels: np.ndarray, p: dict) -> _Fitted:
+def _tokenize_all(texts: list[str]) -> list[list[str]]:
+    """jieba tokens of every text, on all cores when there are many texts."""
+    workers = os.cpu_count() or 1
+    if len(texts) < 200 or workers < 2:
+        return [tokenize(t) for t in texts]
+    ctx = multiprocessing.get_context("forkserver")
+    with ProcessPoolExecutor(workers, mp_context=ctx) as pool:
+        return list(pool.map(tokenize, texts, chunksize=max(1, len(texts) // (workers * 8))))
+
+
+def _vectorize(tokens: list[list[str]], texts: list[str],
+               p: dict) -> tuple[TfidfVectorizer, TfidfVectorizer, sp.csr_matrix]:
     word = TfidfVectorizer(analyzer=_pretokenized, sublinear_tf=True, min_df=int(p["min_df"]), max_df=0.9,
                            max_features=int(p["word_max_features"]), dtype=np.float32)
     char = char_vectorizer(int(p["char_max_features"]), int(p["min_df"]))
     x = sp.hstack([word.fit_transform(tokens), char.fit_transform(texts)], format="csr")
-    model = LogisticRegression(C=float(p["C"]), max_iter=3000, class_weight="balanced")
-    model.fit(x, labels)
-    return _Fitted(word, char, model)
+    return word, char, x
 
 
-def _out_of_fold(tokens: list[list[str]], texts: list[str], labels: np.ndarray, p: dict,
-                 folds: int) -> np.ndarray:
-    oof = None
-    for train_idx, test_idx in StratifiedKFold(folds, shuffle=True, random_state=20241202).split(texts, labels):
-        fitted = _fit([tokens[i] for i in train_idx], [texts[i] for i in train_idx], labels[train_idx], p)
-        logits = fitted.logits([tokens[i] for i in test_idx], [texts[i] for i in test_idx])
-        if oof is None:
-            oof = np.zeros((len(texts), logits.shape[1]))
-        oof[test_idx] = logits
-    assert oof is not None
+def _classifier(p: dict) -> LogisticRegression:
+    return LogisticRegression(C=float(p["C"]), solver="newton-cg", max_iter=300, class_weight="balanced")
+
+
+def _out_of_fold(x: sp.csr_matrix, labels: np.ndarray, p: dict, folds: int) -> np.ndarray:
+    oof = np.zeros((x.shape[0], len(set(labels.tolist()))))
+    split = StratifiedKFold(folds, shuffle=True, random_state=20241202).split(np.zeros(len(labels)), labels)
+    for train_idx, test_idx in split:
+        oof[test_idx] = _classifier(p).fit(x[train_idx], labels[train_idx]).decision_function(x[test_idx])
     return oof
 
 
