@@ -6,6 +6,6 @@ container formats before generic ones, plain text (which accepts almost anything
 readable) last.
 """
 
-from scanner.extractors import docx, ofd, pdf, pptx, txt, xlsx
+from scanner.extractors import doc, docx, ofd, pdf, pptx, txt, xlsx
 
-EXTRACTORS = (docx, xlsx, pptx, ofd, pdf, txt)
+EXTRACTORS = (docx, xlsx, pptx, ofd, doc, pdf, txt)
