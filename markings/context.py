@@ -56,7 +56,9 @@ _PARTS = {"header": Position("header"), "footer": Position("footer"),
           "master": Position("master"), "layout": Position("layout"),
           "notes": Position("notes", demotable=True, cap=0.75, complete_only=True),
           "watermark": Position("watermark"), "textbox": Position("textbox"),
-          "filename": FILENAME, "properties": PROPERTIES}
+          "filename": FILENAME, "properties": PROPERTIES,
+          "title": SUBJECT, "meta": PROPERTIES}
+MAIL_ADDRESS_FIELDS = frozenset({"from", "to", "cc", "bcc", "date", "sender", "reply-to"})
 
 PREFILTER = re.compile("密|[内內]部|公[开開]|收回|退回|外[传傳]|翻印|转发|此件|附件")
 TRAINING_TITLE = re.compile("保密知识|试题|题库|培训|公文格式|标注方法|模板")
@@ -146,6 +148,8 @@ class DocState:
             return window
         if part == "header" and (loc.name or "").lower() == "subject":
             return SUBJECT
+        if part == "header" and (loc.name or "").lower() in MAIL_ADDRESS_FIELDS:
+            return None  # From/To/Date of a mail: names and addresses, not a page header
         if part in ("cell", "table"):
             row = cell_row(loc.cell)
             if row is None or row > TOP_ROWS:

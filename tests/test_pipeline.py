@@ -287,3 +287,25 @@ def test_extension_mismatch_rules(name, fmt, lies):
     from scanner.formats import extension_mismatch
 
     assert (extension_mismatch(name, fmt) is not None) is lies
+
+
+def test_mail_attachment_is_a_file_of_its_own(tmp_path):
+    from email.message import EmailMessage
+
+    attachment = make_docx(tmp_path / "att.docx", top="秘密★1年").read_bytes()
+    msg = EmailMessage()
+    msg["Subject"] = "【内部】关于调整值班安排的通知"
+    msg["From"] = "office@example.org"
+    msg["To"] = "staff@example.org"
+    msg.set_content("各位同事：值班安排见附件。")
+    msg.add_attachment(attachment, maintype="application", subtype="octet-stream", filename="附件.docx")
+    path = tmp_path / "mail.eml"
+    path.write_bytes(bytes(msg))
+    [entry] = list(walk([str(path)]))
+    records = [r.to_json() for r in scan_file(entry, OPTIONS)]
+    assert [r["path"] for r in records] == [str(path), f"{path}!/附件.docx"]
+    mail, member = records
+    assert mail["format"] == "eml" and mail["marking"]["level"] == "内部"
+    assert mail["marking"]["location"] == {"part": "header", "name": "subject"}
+    assert member["format"] == "docx" and member["marking"]["level"] == "秘密"
+    assert member["sha256"] == hashlib.sha256(attachment).hexdigest() and member["size"] == len(attachment)

@@ -6,6 +6,6 @@ container formats before generic ones, plain text (which accepts almost anything
 readable) last.
 """
 
-from scanner.extractors import doc, docx, ofd, pdf, pptx, txt, xlsx
+from scanner.extractors import doc, docx, eml, html, msg, ofd, pdf, pptx, rtf, txt, xlsx
 
-EXTRACTORS = (docx, xlsx, pptx, ofd, doc, pdf, txt)
+EXTRACTORS = (docx, xlsx, pptx, ofd, msg, doc, pdf, rtf, eml, html, txt)
