@@ -6,6 +6,23 @@ container formats before generic ones, plain text (which accepts almost anything
 readable) last.
 """
 
-from scanner.extractors import doc, docx, eml, html, msg, ofd, pdf, pptx, rtf, txt, xlsx
+from scanner.extractors import (
+    compressed,
+    doc,
+    docx,
+    eml,
+    html,
+    msg,
+    ofd,
+    pdf,
+    pptx,
+    rar,
+    rtf,
+    sevenz,
+    tar,
+    txt,
+    xlsx,
+    ziparchive,
+)
 
-EXTRACTORS = (docx, xlsx, pptx, ofd, msg, doc, pdf, rtf, eml, html, txt)
+EXTRACTORS = (docx, xlsx, pptx, ofd, ziparchive, sevenz, rar, tar, compressed, msg, doc, pdf, rtf, eml, html, txt)
