@@ -1,9 +1,13 @@
 """docscan 命令行 (command line): parse arguments, run the scanner, return the exit status.
 
-    docscan scan PATH [PATH ...] --format jsonl --output FILE
-    python cli.py scan ...        (the same, from a checkout)
+    docscan scan PATH [PATH ...] --format jsonl|html|csv|docx --output FILE
+    docscan report REPORT.jsonl --format html|csv|docx --output FILE
+    docscan verify MANIFEST [--files]
+    docscan train / evaluate ...
+    python cli.py ...        (the same, from a checkout)
 
-Exit status: 0 nothing flagged, 1 something marked or suspected, 2 usage error or the scan could not run.
+Exit status: 0 nothing flagged (or all verified), 1 something marked or suspected (or a mismatch),
+2 usage error or the command could not run.
 """
 
 from __future__ import annotations
@@ -19,6 +23,8 @@ from scanner.errors import ModelError, RuleError
 from scanner.options import MB, ScanOptions
 
 SIZE_UNITS = {"": 1, "B": 1, "K": 1024, "KB": 1024, "M": MB, "MB": MB, "G": 1024 * MB, "GB": 1024 * MB}
+FORMATS = ("jsonl", "html", "csv", "docx")
+LABELS = ("涉密", "内部", "公开")
 
 
 def parse_size(text: str) -> int:
@@ -29,20 +35,37 @@ def parse_size(text: str) -> int:
     return int(float(m.group(1)) * SIZE_UNITS[m.group(2)])
 
 
+def _label_dir(text: str) -> tuple[str, str]:
+    label, sep, path = text.partition("=")
+    if not sep or label not in LABELS or not path:
+        raise argparse.ArgumentTypeError(f"应为 涉密=DIR、内部=DIR 或 公开=DIR: {text!r}")
+    return label, path
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="docscan",
         description="docscan：文件密级标志检查工具（保密检查）。查找带有密级标志的文件，区分真实标志与正文提及。",
-        epilog="退出码: 0 未发现标密或疑似文件; 1 发现标密或疑似文件; 2 用法错误或无法扫描。",
+        epilog="退出码: 0 未发现标密或疑似文件; 1 发现标密或疑似文件; 2 用法错误或无法运行。",
     )
     parser.add_argument("--version", action="version", version=f"docscan {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="命令")
+    _add_scan(sub)
+    _add_report(sub)
+    _add_verify(sub)
+    _add_train(sub)
+    _add_evaluate(sub)
+    return parser
+
+
+def _add_scan(sub: argparse._SubParsersAction) -> None:
     scan = sub.add_parser("scan", help="扫描文件和文件夹 (scan files and folders)",
-                          description="扫描文件和文件夹，输出 JSON Lines 检查报告（每个文件一行）。")
+                          description="扫描文件和文件夹，输出检查报告（JSON Lines 每个文件一行，或 HTML/CSV/DOCX）。")
     scan.add_argument("paths", nargs="+", metavar="PATH", help="要检查的文件或文件夹")
-    scan.add_argument("--format", choices=["jsonl"], default="jsonl", help="报告格式（默认 jsonl）")
+    scan.add_argument("--format", choices=FORMATS, default="jsonl",
+                      help="报告格式（默认 jsonl）；html/csv/docx 时另在旁边写出同名 .jsonl 记录文件")
     scan.add_argument("--output", "-o", default="-", metavar="FILE",
-                      help="报告文件（默认 - 即标准输出）；文件仅所有者可读写 (0600)")
+                      help="报告文件（默认 - 即标准输出，仅 jsonl）；文件仅所有者可读写 (0600)，旁边写出 .manifest.json 校验清单")
     scan.add_argument("--exclude", action="append", default=[], metavar="GLOB",
                       help="排除匹配的文件或文件夹，可重复，例如 --exclude '*.iso'")
     scan.add_argument("--max-size", type=parse_size, default=200 * MB, metavar="SIZE",
@@ -51,24 +74,33 @@ def build_parser() -> argparse.ArgumentParser:
                       help="并行进程数（默认每个 CPU 核心一个）")
     scan.add_argument("--timeout", type=float, default=60.0, metavar="SECONDS",
                       help="单个文件的处理时限，超时记为错误并继续（默认 60 秒）")
-    scan.add_argument("--no-ocr", action="store_true",
-                      help="不对图片和无文字层的 PDF 页面做离线文字识别 (OCR)")
+    scan.add_argument("--no-ocr", action="store_true", help="不对图片和无文字层的 PDF 页面做离线文字识别 (OCR)")
     scan.add_argument("--rules", metavar="DIR", default=None,
                       help="使用 DIR 中的标志规则（TOML）代替内置规则；规则有误时退出码为 2")
     scan.add_argument("--model", metavar="DIR", default=None,
                       help="使用 DIR 中训练的内容分类模型（默认使用随附模型 models/trained/）")
     scan.add_argument("--no-model", action="store_true", help="不做内容分类（不填写 suspected）")
+    scan.add_argument("--collect", metavar="DIR", help="把标密和疑似文件复制到 DIR 作为证据（保留时间戳、校验哈希），并写出登记保存清单")
+    scan.add_argument("--redact", action="store_true", help="报告中遮盖上下文摘录（保留标志本身和位置）")
+    scan.add_argument("--db", metavar="FILE", help="把本次检查记录保存到 SQLite 结果库，便于以后出报告和比较")
     scan.add_argument("--quiet", "-q", action="store_true", help="不显示进度和汇总")
-    _add_train(sub)
-    _add_evaluate(sub)
-    return parser
 
 
-def _label_dir(text: str) -> tuple[str, str]:
-    label, sep, path = text.partition("=")
-    if not sep or label not in ("涉密", "内部", "公开") or not path:
-        raise argparse.ArgumentTypeError(f"应为 涉密=DIR、内部=DIR 或 公开=DIR: {text!r}")
-    return label, path
+def _add_report(sub: argparse._SubParsersAction) -> None:
+    rep = sub.add_parser("report", help="由保存的检查记录生成报告 (render a saved scan)",
+                         description="由 JSON Lines 记录文件或结果库中的一次检查生成 HTML/CSV/DOCX 报告。")
+    rep.add_argument("report", nargs="?", metavar="REPORT.jsonl", help="检查记录文件")
+    rep.add_argument("--db", metavar="FILE", help="结果库（代替 REPORT.jsonl）")
+    rep.add_argument("--run", type=int, metavar="N", help="结果库中的检查编号（默认最近一次）")
+    rep.add_argument("--format", choices=FORMATS[1:], required=True, help="报告格式")
+    rep.add_argument("--output", "-o", required=True, metavar="FILE", help="报告文件（0600）")
+
+
+def _add_verify(sub: argparse._SubParsersAction) -> None:
+    ver = sub.add_parser("verify", help="校验报告和原件是否被改动 (verify outputs against a manifest)",
+                         description="按校验清单核对报告文件和每条记录；加 --files 时重新计算原件哈希，报告改动或消失的原件。")
+    ver.add_argument("manifest", metavar="MANIFEST", help="扫描时写出的 .manifest.json")
+    ver.add_argument("--files", action="store_true", help="同时核对被检查的原件")
 
 
 def _add_train(sub: argparse._SubParsersAction) -> None:
@@ -97,51 +129,36 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # argparse reports usage errors by exiting
         return int(exc.code or 0)
-    if args.command == "scan":
-        return _scan(args)
-    if args.command in ("train", "evaluate"):
-        from models.commands import evaluate_command, train_command
-
-        return train_command(args) if args.command == "train" else evaluate_command(args)
-    parser.print_help(sys.stderr)
-    return 2
+    commands = {"scan": _scan, "report": _report, "verify": _verify, "train": _train, "evaluate": _evaluate}
+    if args.command not in commands:
+        parser.print_help(sys.stderr)
+        return 2
+    return commands[args.command](args)
 
 
 def _scan(args: argparse.Namespace) -> int:
-    from markings.rule import load_rules
-    from scanner.report.jsonl import JsonlWriter
-    from scanner.run import scan_paths
+    from scanner.outputs import Plan, run_scan
 
-    missing = [p for p in args.paths if not os.path.lexists(p)]
-    if missing:
-        print(f"docscan: 路径不存在 (no such path): {', '.join(map(_safe, missing))}", file=sys.stderr)
+    problem = _scan_usage_problem(args)
+    if problem:
+        print(f"docscan: {problem}", file=sys.stderr)
         return 2
-    if args.jobs < 1 or args.timeout <= 0:
-        print("docscan: --jobs 须 >= 1，--timeout 须 > 0", file=sys.stderr)
-        return 2
+    model_dir = os.path.abspath(args.model) if args.model else None
     try:
-        load_rules(args.rules)
-    except RuleError as exc:
-        print(f"docscan: 规则文件错误 (rule error): {exc}", file=sys.stderr)
+        model = None if args.no_model else _model_summary(model_dir)
+        _load_rules(args.rules)
+    except (RuleError, ModelError) as exc:
+        print(f"docscan: {exc}", file=sys.stderr)
         return 2
-    model = os.path.abspath(args.model) if args.model else None
-    if not args.no_model:
-        from models.classify import shipped_or
-
-        try:
-            shipped_or(model)
-        except ModelError as exc:
-            print(f"docscan: 模型无法使用 (model error): {exc}", file=sys.stderr)
-            return 2
     options = ScanOptions(jobs=args.jobs, timeout=args.timeout, max_size=args.max_size,
                           excludes=tuple(args.exclude), quiet=args.quiet, ocr=not args.no_ocr,
                           rules_dir=os.path.abspath(args.rules) if args.rules else None,
-                          classify=not args.no_model, model=model)
+                          classify=not args.no_model, model=model_dir)
+    plan = Plan(args.format, args.output, args.collect, args.redact, args.db)
     try:
-        with JsonlWriter(args.output) as writer:
-            tally = scan_paths(args.paths, options, [writer.write])
+        tally = run_scan(args.paths, options, plan, model)
     except OSError as exc:
-        print(f"docscan: 无法写入报告 (cannot write report): {exc}", file=sys.stderr)
+        print(f"docscan: 无法写入输出 (cannot write output): {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("docscan: 已中断，报告中保留已完成的记录 (interrupted)", file=sys.stderr)
@@ -151,8 +168,108 @@ def _scan(args: argparse.Namespace) -> int:
     return tally.exit_status
 
 
+def _scan_usage_problem(args: argparse.Namespace) -> str | None:
+    missing = [p for p in args.paths if not os.path.lexists(p)]
+    if missing:
+        return f"路径不存在 (no such path): {', '.join(map(_safe, missing))}"
+    if args.jobs < 1 or args.timeout <= 0:
+        return "--jobs 须 >= 1，--timeout 须 > 0"
+    if args.format != "jsonl" and args.output == "-":
+        return f"--format {args.format} 需要 --output FILE"
+    if args.collect and args.output == "-":
+        return "--collect 需要 --output FILE（登记保存清单与校验清单写在文件旁）"
+    return None
+
+
+def _load_rules(folder: str | None) -> None:
+    from markings.rule import load_rules
+
+    try:
+        load_rules(folder)
+    except RuleError as exc:
+        raise RuleError(f"规则文件错误 (rule error): {exc}") from exc
+
+
+def _model_summary(folder: str | None) -> dict | None:
+    """Load the model once here (a broken model stops the scan) and describe it for the reports."""
+    from models.classify import SHIPPED, shipped_or
+
+    try:
+        classifier = shipped_or(folder)
+    except ModelError as exc:
+        raise ModelError(f"模型无法使用 (model error): {exc}") from exc
+    if classifier is None:
+        return None
+    card = classifier.data.card
+    return {"path": folder or str(SHIPPED), "sha256": card.get("sha256"), "threshold": card.get("threshold"),
+            "training": {k: card.get("training", {}).get(k) for k in ("documents", "manifest_sha256")}}
+
+
+def _report(args: argparse.Namespace) -> int:
+    from scanner.outputs import render
+    from scanner.report import manifest
+    from scanner.report.jsonl import read_records
+
+    if bool(args.report) == bool(args.db):
+        print("docscan: 请给出 REPORT.jsonl 或 --db FILE 之一", file=sys.stderr)
+        return 2
+    try:
+        if args.db:
+            from scanner.store import Store
+
+            store = Store(args.db)
+            run_id = args.run or (store.runs()[-1][0] if store.runs() else None)
+            if run_id is None:
+                raise KeyError("结果库中没有检查记录")
+            render(args.format, store.records(run_id), store.run_info(run_id), args.output)
+            store.close()
+        else:
+            run = _run_from_manifest(manifest.manifest_path(args.report))
+            render(args.format, read_records(args.report), run, args.output)
+    except (OSError, KeyError, ValueError) as exc:
+        print(f"docscan: 无法生成报告 (cannot render): {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def _run_from_manifest(path: str) -> dict | None:
+    import json
+
+    if not os.path.exists(path):
+        return None
+    with open(path, encoding="utf-8") as fh:
+        return json.load(fh).get("run")
+
+
+def _verify(args: argparse.Namespace) -> int:
+    from scanner.report.manifest import verify
+
+    try:
+        problems = list(verify(args.manifest, args.files))
+    except (OSError, ValueError, KeyError) as exc:
+        print(f"docscan: 无法读取校验清单 (cannot read manifest): {exc}", file=sys.stderr)
+        return 2
+    for line in problems:
+        print(_safe(line))
+    print("校验通过：报告与清单一致" + ("，原件未改变" if args.files else "") if not problems
+          else f"发现 {len(problems)} 处不一致", file=sys.stderr)
+    return 1 if problems else 0
+
+
+def _train(args: argparse.Namespace) -> int:
+    from models.commands import train_command
+
+    return train_command(args)
+
+
+def _evaluate(args: argparse.Namespace) -> int:
+    from models.commands import evaluate_command
+
+    return evaluate_command(args)
+
+
 def _safe(text: str) -> str:
-    """A path made safe to print on a terminal: control characters and bad bytes escaped."""
+    """Text made safe to print on a terminal: control characters and bad bytes escaped."""
     raw = os.fsencode(text).decode("utf-8", errors="backslashreplace")
     return "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in raw)
 

@@ -22,6 +22,10 @@ class Tally:
             self.levels[record.marking.level.value] += 1
         self.flagged += record.flagged
 
+    def counts(self) -> dict:
+        return {"files": self.files, "by_status": dict(self.statuses), "by_level": dict(self.levels),
+                "flagged": self.flagged}
+
     @property
     def exit_status(self) -> int:
         """0 nothing flagged, 1 at least one file marked (not declassified) or suspected."""

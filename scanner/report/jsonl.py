@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sys
-from typing import TextIO
+from collections.abc import Iterator
+from typing import Any, TextIO
 
 from scanner.records import FileRecord
+
+
+def read_records(path: str) -> Iterator[dict[str, Any]]:
+    """The records of a JSON Lines report, one dict at a time."""
+    with open(path, encoding="utf-8") as fh:
+        for line in fh:
+            if line.strip():
+                yield json.loads(line)
 
 
 def open_private(path: str) -> TextIO:
@@ -24,7 +34,11 @@ class JsonlWriter:
         self._out: TextIO = open_private(path) if self._own else sys.stdout  # type: ignore[arg-type]
 
     def write(self, record: FileRecord) -> None:
-        self._out.write(record.to_line() + "\n")
+        self.write_line(record.to_line())
+
+    def write_line(self, line: str) -> None:
+        """Write one record line (no newline in ``line``) and flush it."""
+        self._out.write(line + "\n")
         self._out.flush()
 
     def close(self) -> None:
