@@ -12,6 +12,7 @@ from scanner.extractors import (
     docx,
     eml,
     html,
+    image,
     msg,
     ofd,
     pdf,
@@ -25,4 +26,4 @@ from scanner.extractors import (
     ziparchive,
 )
 
-EXTRACTORS = (docx, xlsx, pptx, ofd, ziparchive, sevenz, rar, tar, compressed, msg, doc, pdf, rtf, eml, html, txt)
+EXTRACTORS = (docx, xlsx, pptx, ofd, ziparchive, sevenz, rar, tar, compressed, msg, doc, pdf, image, rtf, eml, html, txt)

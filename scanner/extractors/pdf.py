@@ -3,7 +3,8 @@
 PDFium (pypdfium2) reads the text; pdfplumber (pdfminer) is the fallback when PDFium cannot
 open a damaged file. PDFium gives text in content-stream order, so a mark stamped onto a page
 last but standing at its top would come out last: lines are regrouped and sorted by their
-boxes (top to bottom, then left to right) before they are numbered.
+boxes (top to bottom, then left to right) before they are numbered. A page with no text layer
+(a scan) is rendered and read by OCR when ``options.ocr`` is on (scanner/ocr.py).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import re
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any, BinaryIO, NamedTuple
 
+from scanner import ocr
 from scanner.errors import CorruptFile, EncryptedFile
 from scanner.options import ScanOptions
 from scanner.records import Location, TextBlock
@@ -35,6 +37,7 @@ JOIN_GAP = 0.15  # a horizontal gap wider than this share of the line height bec
 MIN_OVERLAP = 0.5  # boxes on one line overlap vertically by at least half the smaller height
 MAX_HEIGHT_RATIO = 3.0  # a box this many times taller than another (a diagonal stamp) stays apart
 JUMP = 3.0  # consecutive characters farther apart than this many character sizes part a line
+OCR_DPI = 150  # a page without text is rendered at this resolution for OCR (at most ocr.MAX_SIDE px)
 
 _INFO_REF = re.compile(rb"/Info\s+(\d+)\s+(\d+)\s+R")
 _OBJ_HEADER = re.compile(rb"(?<!\d)(\d+)\s+(\d+)\s+obj\b")
@@ -65,13 +68,16 @@ def sniff(probe: Probe) -> bool:
 def extract(data: BinaryIO, options: ScanOptions) -> Iterator[TextBlock]:
     """Yield Info metadata ("properties") then one block per text line ("body", page, line, band).
 
+    A page with no text line but something drawn on it is OCRed instead (Location name "ocr"),
+    while ``options.ocr`` is on and the OCR budget (ocr_max_pages, time) lasts.
+
     Stops quietly once ``options.max_text_chars`` would be exceeded. Raises EncryptedFile for a
     password-protected PDF, CorruptFile when neither PDFium nor pdfminer can read it.
     """
     # The whole file in memory: PDFium reads one buffer (a file object costs a Python callback
     # per read), and the Info key scan, the repair and the fallback reuse the same bytes.
     blob = data.read()
-    yield from _limit(_blocks(blob), options.max_text_chars)
+    yield from _limit(_blocks(blob, ocr.Budget(options)), options.max_text_chars)
 
 
 def _limit(blocks: Iterable[TextBlock], max_chars: int) -> Iterator[TextBlock]:
@@ -83,7 +89,7 @@ def _limit(blocks: Iterable[TextBlock], max_chars: int) -> Iterator[TextBlock]:
         yield block
 
 
-def _blocks(blob: bytes) -> Iterator[TextBlock]:
+def _blocks(blob: bytes, budget: ocr.Budget) -> Iterator[TextBlock]:
     doc, reason = _open(blob)
     if doc is None:
         yield from _fallback_blocks(blob, reason)
@@ -100,12 +106,35 @@ def _blocks(blob: bytes) -> Iterator[TextBlock]:
             segments, height, lossy = page
             if lossy:
                 segments, height = pdfminer.segments(index) or (segments, height)
-            yield from _line_blocks((segments, height), index + 1)
+            if segments or not budget.pages_left:
+                yield from _line_blocks((segments, height), index + 1)
+            else:
+                yield from _ocr_page(doc, index, budget)
         if not loaded:
             raise CorruptFile("PDFium cannot load any page")
     finally:
         doc.close()
         pdfminer.close()
+
+
+def _ocr_page(doc: PdfDocument, index: int, budget: ocr.Budget) -> list[TextBlock]:
+    """OCR lines of page ``index``, rendered at OCR_DPI; nothing for a page with no objects
+    (blank), one PDFium cannot render, or once the budget is spent."""
+    pdfium = _pdfium()
+    try:
+        page = doc[index]
+    except pdfium.PdfiumError:
+        return []
+    try:
+        if not pdfium.raw.FPDFPage_CountObjects(page.raw) or not budget.take():
+            return []
+        width, height = page.get_size()
+        image = page.render(scale=min(OCR_DPI / 72, ocr.MAX_SIDE / max(width, height, 1.0))).to_pil()
+    except pdfium.PdfiumError:
+        return []
+    finally:
+        page.close()
+    return ocr.page_blocks(image, index + 1)
 
 
 def _open(blob: bytes) -> tuple[PdfDocument | None, str]:
