@@ -26,4 +26,14 @@ from scanner.extractors import (
     ziparchive,
 )
 
-EXTRACTORS = (docx, xlsx, pptx, ofd, ziparchive, sevenz, rar, tar, compressed, msg, doc, pdf, image, rtf, eml, html, txt)
+# Order is precedence. Office Open XML and OFD are zips: they come before the generic archives. OLE2 formats
+# (msg, doc, and the Kingsoft/Excel/PowerPoint ones) go by their stream names. Plain text accepts nearly any
+# readable bytes, so it is last, after the text-based formats it would otherwise swallow (RTF, mail, HTML).
+EXTRACTORS = (
+    docx, xlsx, pptx, ofd,
+    ziparchive, sevenz, rar, tar, compressed,
+    msg, doc,
+    pdf, image,
+    rtf, eml, html,
+    txt,
+)
