@@ -14,7 +14,9 @@ from models.train import evaluation, predict_labels, train
 from scanner.errors import ModelError
 from scanner.options import ScanOptions
 
-EVAL_CORPUS = Path(__file__).resolve().parent.parent / "corpus" / "eval"
+CORPUS = Path(__file__).resolve().parent.parent / "corpus"
+# The held-out set: another writer's documents, and public texts of other issuers and genres than training's.
+EVAL_SPEC = (("涉密", "eval/涉密"), ("内部", "eval/内部"), ("公开", "eval/公开"), ("公开", "public-eval"))
 
 
 def train_command(args: argparse.Namespace) -> int:
@@ -45,8 +47,7 @@ def evaluate_command(args: argparse.Namespace) -> int:
     except ModelError as exc:
         print(f"docscan: 模型无法使用 (model error): {exc}", file=sys.stderr)
         return 2
-    spec = args.classes or [(label, str(EVAL_CORPUS / label)) for label in LABELS
-                            if (EVAL_CORPUS / label).is_dir()]
+    spec = args.classes or [(label, str(CORPUS / path)) for label, path in EVAL_SPEC if (CORPUS / path).is_dir()]
     if not spec:
         print("docscan: 没有评估文件：请用 --class LABEL=DIR 指定", file=sys.stderr)
         return 2
