@@ -30,14 +30,15 @@ def collect(records: Iterable[dict[str, Any]], folder: str) -> list[Collected]:
     """Copy every flagged file into ``folder``; one entry per copied file."""
     os.makedirs(folder, mode=0o700, exist_ok=True)
     os.chmod(folder, 0o700)
+    formats: dict[str, str | None] = {}  # a container's own record comes before its members'
     seen: dict[str, dict[str, Any]] = {}
     for rec in records:
-        if not _flagged(rec):
-            continue
-        original = rec["path"].split("!/", 1)[0]
-        if original not in seen:
-            seen[original] = rec
-    return [_copy(i, original, rec, folder) for i, (original, rec) in enumerate(seen.items(), 1)]
+        if "!/" not in rec["path"]:
+            formats[rec["path"]] = rec.get("format")
+        if _flagged(rec):
+            seen.setdefault(rec["path"].split("!/", 1)[0], rec)
+    return [_copy(i, original, rec, formats.get(original), folder)
+            for i, (original, rec) in enumerate(seen.items(), 1)]
 
 
 def _flagged(rec: dict[str, Any]) -> bool:
@@ -45,11 +46,13 @@ def _flagged(rec: dict[str, Any]) -> bool:
     return bool((marking and not marking.get("declassified")) or rec.get("suspected"))
 
 
-def _copy(number: int, original: str, rec: dict[str, Any], folder: str) -> Collected:
+def _copy(number: int, original: str, rec: dict[str, Any], fmt: str | None, folder: str) -> Collected:
     name = os.path.basename(original)
     target = os.path.join(folder, f"{number:04d}_{name}")
-    item = {"name": name, "format": rec.get("format"), "level": _level(rec), "original_path": original,
-            "collected_path": target, "collected_at": now(), "size": None, "sha256": None}
+    member = rec["path"].split("!/", 1)[1] if "!/" in rec["path"] else None
+    item = {"name": name, "format": fmt, "level": _level(rec), "original_path": original,
+            "flagged_member": member, "collected_path": target, "collected_at": now(), "size": None,
+            "sha256": None}
     try:
         digest, size = _copy_bytes(original, target)
     except OSError as exc:

@@ -35,10 +35,7 @@ class Plan:
     @property
     def jsonl(self) -> str:
         """Where the records go: the output itself, or a .jsonl beside a rendered report."""
-        if self.fmt == "jsonl":
-            return self.output
-        stem = os.path.splitext(self.output)[0]
-        return stem + ".jsonl" if stem + ".jsonl" != self.output else self.output + ".records.jsonl"
+        return self.output if self.fmt == "jsonl" else self.output + ".jsonl"
 
     @property
     def manifest(self) -> str | None:

@@ -40,7 +40,7 @@ def test_manifest_verifies_then_catches_every_kind_of_tampering(tree, tmp_path, 
         return code, capsys.readouterr().out
 
     edited = json.loads(lines[0])
-    edited["marking"] = None
+    edited["size"] += 1  # any change to any record
     assert check([json.dumps(edited, ensure_ascii=False, separators=(",", ":"))] + lines[1:])[0] == 1
     assert check(lines[1:])[0] == 1  # a record deleted
     code, text = check(lines + [lines[0]])  # a record added
@@ -112,3 +112,18 @@ def test_collect_copies_flagged_files_with_their_times_and_hashes(tree, tmp_path
     assert not any(p.endswith("新闻.txt") for p in os.listdir(evidence))  # not flagged, not collected
     assert (tree / "通知.txt").read_bytes() == before  # the original is untouched
     assert main(["verify", str(out) + ".manifest.json"]) == 0  # the copies are in the manifest
+
+
+def test_collect_takes_the_container_of_a_flagged_member(tmp_path):
+    import zipfile
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    with zipfile.ZipFile(docs / "材料.zip", "w") as zf:
+        zf.writestr("方案.txt", "秘密★1年\n关于行动方案的通知\n")
+        zf.writestr("说明.txt", "普通说明\n")
+    evidence = tmp_path / "evidence"
+    assert scan(docs, tmp_path / "r.jsonl", "--collect", str(evidence)) == 1
+    assert sorted(os.listdir(evidence)) == ["0001_材料.zip", "登记保存清单.csv", "登记保存清单.docx"]
+    register = (evidence / "登记保存清单.csv").read_text(encoding="utf-8-sig")
+    assert "材料.zip" in register and "ZIP" in register.upper()

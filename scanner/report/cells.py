@@ -23,6 +23,7 @@ The rest are display names (levels, kinds, statuses, formats) and location wordi
 
 from __future__ import annotations
 
+import math
 import os
 import unicodedata
 from collections.abc import Mapping
@@ -42,7 +43,8 @@ _PROSE_SPACES = frozenset("\t\n\r\v\f\x1c\x1d\x1e\x1f\x85\u2028\u2029")
 LEVELS: tuple[str, ...] = tuple(level.value for level in Level)
 KIND_NAMES = {"marking": "密级标志", "mention": "提及", "suspected": "疑似", "sensitive_info": "敏感信息",
               "fingerprint": "指纹匹配", "file": "文件异常"}
-STATUS_NAMES = {"ok": "已检查", "error": "出错", "encrypted": "加密", "unsupported": "不支持", "skipped": "跳过"}
+STATUS_NAMES = {"ok": "已检查", "error": "出错", "encrypted": "加密", "unsupported": "不支持",
+                "skipped": "跳过"}
 
 _FORM_FAMILIES = {
     "电子文档": ("docx", "doc", "wps", "pdf", "ofd", "txt", "rtf", "html", "odt"),
@@ -59,6 +61,11 @@ _PART_NAMES = {"header": "页眉", "footer": "页脚", "filename": "文件名", 
                "endnote": "尾注", "sheetname": "工作表名称", "file": "整个文件", "notes": "备注",
                "title": "标题", "meta": "元数据", "attachment": "附件", "subject": "邮件主题"}
 _RUNNING_KINDS = {"first": "首页", "even": "偶数页", "odd": "奇数页"}
+_REASONS = (("larger than --max-size", "超过大小上限"), ("timeout after", "处理超时"),
+            ("empty file", "空文件"), ("no text extractor", "无可用的文字提取方式"),
+            ("password-protected", "设有密码"), ("encrypted", "已加密"), ("damaged", "文件损坏"),
+            ("nested deeper", "嵌套层数超过上限"), ("cannot open", "无法打开"), ("cannot read", "无法读取"),
+            ("file vanished", "检查时文件已不存在"), ("worker", "处理进程异常退出"))
 
 
 def _marker(ch: str) -> str:
@@ -66,7 +73,7 @@ def _marker(ch: str) -> str:
 
 
 def _needs_marker(ch: str, exact: bool) -> bool:
-    if ord(ch) in BIDI_CONTROLS:
+    if ord(ch) in BIDI_CONTROLS or ord(ch) in (0xFFFE, 0xFFFF):  # the two are not XML characters
         return True
     category = unicodedata.category(ch)
     return category in ("Cc", "Cs") or (exact and category == "Cf")
@@ -81,7 +88,7 @@ def clean(value: object, *, limit: int = MAX_CELL, exact: bool = False) -> str:
     if value is None:
         return ""
     text = value if isinstance(value, str) else str(value)
-    if text.isprintable() and not any(ord(ch) in BIDI_CONTROLS for ch in text):
+    if text.isprintable():  # no Cc/Cf/Cs characters (bidi controls are Cf): nothing to show or replace
         return cap(text, limit)
     out: list[str] = []
     for ch in text[: limit * 2]:  # more than enough for the markers that may follow
@@ -91,7 +98,8 @@ def clean(value: object, *, limit: int = MAX_CELL, exact: bool = False) -> str:
             out.append(_marker(ch))
         else:
             out.append(ch)
-    return cap("".join(out), limit, total=len(text) if len(text) > limit * 2 else None)
+    shown = "".join(out)
+    return cap(shown, limit, total=len(text)) if len(shown) > limit or len(text) > limit * 2 else shown
 
 
 def cap(text: str, limit: int = MAX_CELL, *, total: int | None = None) -> str:
@@ -113,9 +121,17 @@ def sheet_cell(value: object, *, exact: bool = False, limit: int = MAX_CELL) -> 
     """One spreadsheet cell: numbers as they are, text cleaned, capped and neutralised."""
     if isinstance(value, bool):
         return "是" if value else "否"
-    if isinstance(value, (int, float)):
+    if isinstance(value, int) or (isinstance(value, float) and math.isfinite(value)):
         return value
     return neutralise(clean(value, limit=limit, exact=exact))
+
+
+def reason_text(error: object, limit: int = 300) -> str:
+    """Why a file was not fully read: a Chinese gloss for the usual reasons, then the scanner's words."""
+    text = clean(error, limit=limit)
+    lowered = text.lower()
+    gloss = next((zh for key, zh in _REASONS if lowered.startswith(key) or key in lowered[:40]), "")
+    return f"{gloss}（{text}）" if gloss and text else text or "未说明"
 
 
 def level_rank(level: str | None) -> int:
@@ -161,4 +177,85 @@ def carrier_form(fmt: object, path: str = "") -> str:
 def file_name(path: object) -> str:
     """The last component of a report path (archive members too: ``a.zip!/b/c.docx`` -> ``c.docx``)."""
     text = str(path or "")
-    return text.rsplit("!/", 1)[-1].replace("\\", "/").rsplit("/", 1)[-1] or text
+    member = text.rsplit("!/", 1)[-1]
+    separator = "/" if "/" in member else "\\"  # a Windows path; on POSIX a backslash is part of a name
+    return member.rsplit(separator, 1)[-1] or text
+
+
+def location_text(location: object) -> str:
+    """Where in a file, in words: "第3页 第2行", "工作表 Sheet1 单元格 B7", "页眉（首页）", "文件名"."""
+    if not isinstance(location, Mapping):
+        return ""
+    loc = {k: clean(v, exact=True, limit=80) for k, v in location.items() if v is not None}
+    part = loc.get("part", "")
+    words: list[str] = []
+    if "sheet" in loc and part != "sheetname":
+        words.append(f"工作表 {loc['sheet']}")
+    if "slide" in loc:
+        words.append(f"第{loc['slide']}张幻灯片")
+    if "page" in loc:
+        words.append(f"第{loc['page']}页")
+    words.append(_part_words(part, loc))
+    if "table" in loc:
+        words.append(f"表格{loc['table']}")
+    if "cell" in loc:
+        words.append(f"单元格 {loc['cell']}")
+    if "paragraph" in loc:
+        words.append(f"第{loc['paragraph']}段")
+    if "line" in loc:
+        words.append(f"第{loc['line']}行")
+    return " ".join(w for w in words if w) or "正文"
+
+
+def _part_words(part: str, loc: Mapping[str, str]) -> str:
+    """The part's own words; empty for body text, tables and cells (their numbers say it)."""
+    name = loc.get("name", "")
+    if part in ("body", "table", "cell", ""):
+        return ""
+    if part == "sheetname":
+        return f"工作表名称 {loc.get('sheet', name)}".strip()
+    label = _PART_NAMES.get(part, part)
+    if part in ("header", "footer"):
+        kind = _RUNNING_KINDS.get(name, "" if name in ("default", "") else name)
+        return f"{label}（{kind}）" if kind else label
+    return f"{label}（{name}）" if name else label
+
+
+def size_text(size: object) -> str:
+    """"12.3 KB（12,600 字节）"; "未知" when there is no size."""
+    if not isinstance(size, int) or isinstance(size, bool) or size < 0:
+        return UNKNOWN
+    value, unit = float(size), "字节"
+    for unit in ("字节", "KB", "MB", "GB", "TB"):
+        if value < 1024 or unit == "TB":
+            break
+        value /= 1024
+    if unit == "字节":
+        return f"{size} 字节"
+    return f"{value:.1f} {unit}（{size:,} 字节）"
+
+
+def time_text(value: object) -> str:
+    """An ISO 8601 time as "2024-05-01 10:00:00 +08:00"; "未知" when missing, cleaned text when odd."""
+    if not value:
+        return UNKNOWN
+    try:
+        moment = datetime.fromisoformat(str(value))
+    except ValueError:
+        return clean(value, exact=True, limit=60)
+    shown = moment.strftime("%Y-%m-%d %H:%M:%S")
+    offset = moment.strftime("%z")
+    return f"{shown} {offset[:3]}:{offset[3:]}" if offset else shown
+
+
+def create_private(path: str, *, binary: bool = False, encoding: str = "utf-8") -> IO[Any]:
+    """Create or truncate ``path`` readable by its owner only (0600), even when it existed before."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        os.fchmod(fd, 0o600)  # O_CREAT leaves an existing file's mode alone
+    except OSError:
+        os.close(fd)
+        raise
+    if binary:
+        return os.fdopen(fd, "wb")
+    return os.fdopen(fd, "w", encoding=encoding, newline="")
