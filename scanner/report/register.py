@@ -25,13 +25,13 @@ from scanner.report.cells import (
     size_text,
     time_text,
 )
-from scanner.report.docx import (
+from scanner.report.docx import run_paths
+from scanner.report.officedoc import (
     add_signatures,
     add_table,
     add_text,
     add_title,
     new_document,
-    run_paths,
     save,
 )
 
