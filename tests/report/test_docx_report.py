@@ -13,6 +13,7 @@ from docx.oxml.ns import qn
 
 from cli import main
 from scanner.report import docx as docx_report
+from scanner.report import officedoc
 
 RUN = {"paths": ["/srv/检查目录"], "started": "2024-05-01T10:00:00+08:00", "finished": "2024-05-01T10:05:30+08:00",
        "host": "inspect-pc-01", "os": "Linux 6.1 (x86_64)", "user": "inspector", "tool": "docscan 0.1.0",
@@ -77,7 +78,7 @@ def test_title_properties_and_owner_only(record_doc):
     path, doc = record_doc
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
     texts = [p.text for p in doc.paragraphs]
-    assert texts[1] == "保密检查技术核查记录" and doc.paragraphs[1].style.name == docx_report.TITLE_STYLE
+    assert texts[1] == "保密检查技术核查记录" and doc.paragraphs[1].style.name == officedoc.TITLE_STYLE
     assert texts[0].startswith("密级：")
     assert doc.core_properties.title == "保密检查技术核查记录" and doc.core_properties.author == "docscan"
 
@@ -178,8 +179,8 @@ def test_page_setup_and_fonts(record_doc):
         return doc.styles[style_name].element.rPr.rFonts.get(qn("w:eastAsia"))
 
     assert east_asia("Normal") == "仿宋_GB2312" and doc.styles["Normal"].font.size.pt == 16
-    assert east_asia(docx_report.TITLE_STYLE) == "方正小标宋简体"
-    assert east_asia(docx_report.HEADING_STYLE) == east_asia(docx_report.TABLE_HEAD_STYLE) == "黑体"
+    assert east_asia(officedoc.TITLE_STYLE) == "方正小标宋简体"
+    assert east_asia(officedoc.HEADING_STYLE) == east_asia(officedoc.TABLE_HEAD_STYLE) == "黑体"
     header_row = doc.tables[2].rows[0]._tr
     assert header_row.trPr.find(qn("w:tblHeader")) is not None  # repeats on every page
 
