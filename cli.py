@@ -53,6 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_scan(sub)
     _add_report(sub)
     _add_verify(sub)
+    _add_diff(sub)
     _add_train(sub)
     _add_evaluate(sub)
     return parser
@@ -83,6 +84,9 @@ def _add_scan(sub: argparse._SubParsersAction) -> None:
     scan.add_argument("--collect", metavar="DIR", help="把标密和疑似文件复制到 DIR 作为证据（保留时间戳、校验哈希），并写出登记保存清单")
     scan.add_argument("--redact", action="store_true", help="报告中遮盖上下文摘录（保留标志本身和位置）")
     scan.add_argument("--db", metavar="FILE", help="把本次检查记录保存到 SQLite 结果库，便于以后出报告和比较")
+    scan.add_argument("--incremental", action="store_true",
+                      help="配合 --db：只读取上次完整检查以来新增或改变的文件，其余沿用结果库中的记录（规则或模型变化时全部重读）")
+    scan.add_argument("--resume", action="store_true", help="配合 --db：继续上次被中断的同一检查，已完成的文件不再读取")
     scan.add_argument("--quiet", "-q", action="store_true", help="不显示进度和汇总")
 
 
@@ -101,6 +105,15 @@ def _add_verify(sub: argparse._SubParsersAction) -> None:
                          description="按校验清单核对报告文件和每条记录；加 --files 时重新计算原件哈希，报告改动或消失的原件。")
     ver.add_argument("manifest", metavar="MANIFEST", help="扫描时写出的 .manifest.json")
     ver.add_argument("--files", action="store_true", help="同时核对被检查的原件")
+
+
+def _add_diff(sub: argparse._SubParsersAction) -> None:
+    diff = sub.add_parser("diff", help="比较结果库中的两次检查 (compare two runs)",
+                          description="列出新发现、不再标记、密级变化和已删除的文件；有新发现或密级升高时退出码为 1。")
+    diff.add_argument("runs", nargs="*", type=int, metavar="RUN", help="两次检查的编号（默认最近两次完整检查）")
+    diff.add_argument("--db", required=True, metavar="FILE", help="结果库")
+    diff.add_argument("--format", choices=("jsonl", "html"), default="jsonl", help="输出格式（默认 jsonl）")
+    diff.add_argument("--output", "-o", default="-", metavar="FILE", help="输出文件（默认标准输出）")
 
 
 def _add_train(sub: argparse._SubParsersAction) -> None:
@@ -129,7 +142,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # argparse reports usage errors by exiting
         return int(exc.code or 0)
-    commands = {"scan": _scan, "report": _report, "verify": _verify, "train": _train, "evaluate": _evaluate}
+    commands = {"scan": _scan, "report": _report, "verify": _verify, "diff": _diff, "train": _train,
+                "evaluate": _evaluate}
     if args.command not in commands:
         parser.print_help(sys.stderr)
         return 2
@@ -154,7 +168,7 @@ def _scan(args: argparse.Namespace) -> int:
                           excludes=tuple(args.exclude), quiet=args.quiet, ocr=not args.no_ocr,
                           rules_dir=os.path.abspath(args.rules) if args.rules else None,
                           classify=not args.no_model, model=model_dir)
-    plan = Plan(args.format, args.output, args.collect, args.redact, args.db)
+    plan = Plan(args.format, args.output, args.collect, args.redact, args.db, args.incremental, args.resume)
     try:
         tally = run_scan(args.paths, options, plan, model)
     except OSError as exc:
@@ -176,6 +190,8 @@ def _scan_usage_problem(args: argparse.Namespace) -> str | None:
         return "--jobs 须 >= 1，--timeout 须 > 0"
     if args.format != "jsonl" and args.output == "-":
         return f"--format {args.format} 需要 --output FILE"
+    if (args.incremental or args.resume) and not args.db:
+        return "--incremental 和 --resume 需要 --db FILE"
     if args.collect and args.output == "-":
         return "--collect 需要 --output FILE（登记保存清单与校验清单写在文件旁）"
     return None
@@ -254,6 +270,36 @@ def _verify(args: argparse.Namespace) -> int:
     print("校验通过：报告与清单一致" + ("，原件未改变" if args.files else "") if not problems
           else f"发现 {len(problems)} 处不一致", file=sys.stderr)
     return 1 if problems else 0
+
+
+def _diff(args: argparse.Namespace) -> int:
+    import json
+
+    from scanner.diff import changes, to_html
+    from scanner.report.jsonl import open_private
+    from scanner.store import Store
+
+    if not os.path.exists(args.db):
+        print(f"docscan: 结果库不存在 (no such store): {_safe(args.db)}", file=sys.stderr)
+        return 2
+    store = Store(args.db)
+    completed = [r[0] for r in store.runs(completed_only=True)]
+    runs = args.runs or completed[-2:]
+    if len(runs) != 2:
+        print("docscan: 需要两次检查：请给出两个编号，或先完成两次检查", file=sys.stderr)
+        return 2
+    items = list(changes(store, runs[0], runs[1]))
+    store.close()
+    text = (to_html(items, *runs) if args.format == "html"
+            else "".join(json.dumps(c.to_json(), ensure_ascii=False) + "\n" for c in items))
+    if args.output == "-":
+        sys.stdout.write(text)
+    else:
+        with open_private(args.output) as fh:
+            fh.write(text)
+    alerts = sum(c.alerts for c in items)
+    print(f"第 {runs[0]} 次 → 第 {runs[1]} 次：变化 {len(items)} 项，新发现或密级升高 {alerts} 项", file=sys.stderr)
+    return 1 if alerts else 0
 
 
 def _train(args: argparse.Namespace) -> int:

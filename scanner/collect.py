@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from scanner import evidence
+from scanner.records import is_flagged
 from scanner.report.meta import now
 
 CHUNK = 1 << 20
@@ -35,15 +36,10 @@ def collect(records: Iterable[dict[str, Any]], folder: str) -> list[Collected]:
     for rec in records:
         if "!/" not in rec["path"]:
             formats[rec["path"]] = rec.get("format")
-        if _flagged(rec):
+        if is_flagged(rec):
             seen.setdefault(rec["path"].split("!/", 1)[0], rec)
     return [_copy(i, original, rec, formats.get(original), folder)
             for i, (original, rec) in enumerate(seen.items(), 1)]
-
-
-def _flagged(rec: dict[str, Any]) -> bool:
-    marking = rec.get("marking")
-    return bool((marking and not marking.get("declassified")) or rec.get("suspected"))
 
 
 def _copy(number: int, original: str, rec: dict[str, Any], fmt: str | None, folder: str) -> Collected:

@@ -1,18 +1,22 @@
 """What one scan writes: the JSON Lines records, a rendered report, collected evidence, the
 results store, and the manifest that ties them together. Renderers read the written records.
+With a store, a scan can reuse the records of unchanged files (incremental) or continue an
+interrupted run (resume).
 """
 
 from __future__ import annotations
 
+import hashlib
 import importlib
 import json
 import os
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from scanner.options import ScanOptions
-from scanner.records import FileRecord
+from scanner.records import FileEntry
 from scanner.report import manifest
 from scanner.report.jsonl import JsonlWriter, read_records
 from scanner.report.meta import RunInfo, now, rules_digest
@@ -22,6 +26,7 @@ from scanner.store import Store
 from scanner.tally import Tally
 
 RENDERED = ("html", "csv", "docx")
+MAX_REMOVED_LISTED = 10_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,15 +36,39 @@ class Plan:
     collect: str | None = None
     redact: bool = False
     db: str | None = None
+    incremental: bool = False
+    resume: bool = False
 
     @property
     def jsonl(self) -> str:
-        """Where the records go: the output itself, or a .jsonl beside a rendered report."""
+        """Where the records go: the output itself, or FILE.jsonl beside a rendered report FILE."""
         return self.output if self.fmt == "jsonl" else self.output + ".jsonl"
 
     @property
     def manifest(self) -> str | None:
         return None if self.output == "-" else manifest.manifest_path(self.output)
+
+
+@dataclass(slots=True)
+class StoreHistory:
+    """What the store already knows: this run's records (resume) and unchanged files' (incremental)."""
+
+    store: Store
+    resumed: int | None
+    previous: int | None
+
+    def known(self, entry: FileEntry) -> list[dict[str, Any]] | None:
+        if self.resumed is not None:
+            done = self.store.entry_records(self.resumed, entry, same_identity=False)
+            if done is not None:
+                return done
+        if self.previous is not None:
+            same = self.store.entry_records(self.previous, entry, same_identity=True)
+            if same is not None:
+                for rec in same:
+                    rec.setdefault("unchanged_since", self.previous)
+                return same
+        return None
 
 
 def run_scan(paths: Sequence[str], options: ScanOptions, plan: Plan, model: dict[str, Any] | None) -> Tally:
@@ -48,23 +77,49 @@ def run_scan(paths: Sequence[str], options: ScanOptions, plan: Plan, model: dict
                   options={"jobs": options.jobs, "timeout": options.timeout, "max_size": options.max_size,
                            "ocr": options.ocr, "redact": plan.redact, "excludes": list(options.excludes)})
     store = Store(plan.db) if plan.db else None
-    run_id = store.begin_run(run.to_json()) if store else 0
+    history = _open_run(store, run, plan) if store else None
     chain = manifest.Chain()
     with JsonlWriter(plan.jsonl) as writer:
-        def sink(record: FileRecord) -> None:
-            data = record.to_json()
-            if plan.redact:
-                data = redact(data)
-            line = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
-            writer.write_line(line)
-            chain.add(line)
+        def sink(entry: FileEntry, records: list[dict[str, Any]]) -> None:
+            for data in records:
+                line = json.dumps(redact(data) if plan.redact else data, ensure_ascii=False, separators=(",", ":"))
+                writer.write_line(line)
+                chain.add(line)
             if store:
-                store.add(run_id, data, record.flagged)
+                store.add_entry(run.run_id, entry, records)
 
-        tally = scan_paths(paths, options, [sink])
+        tally = scan_paths(paths, options, [sink], history)
     run.finished, run.counts = now(), tally.counts()
+    if store and run.previous_run:
+        removed = store.removed(run.previous_run, run.run_id)
+        run.removed, run.counts["removed"] = removed[:MAX_REMOVED_LISTED], len(removed)
     info = {**run.to_json(), "integrity": {"records": os.path.basename(plan.jsonl), "chain_head": chain.head,
                                            "records_count": len(chain.lines)}}
+    _finish_outputs(plan, info, chain)
+    if store:
+        store.finish_run(run.run_id, info)
+        store.close()
+    return tally
+
+
+def _open_run(store: Store, run: RunInfo, plan: Plan) -> StoreHistory:
+    """Start (or, with --resume, continue) a run in the store; say which records can be reused."""
+    key = hashlib.sha256(json.dumps([sorted(run.paths), run.rules, (run.model or {}).get("sha256"),
+                                     run.options["excludes"]]).encode()).hexdigest()
+    resumed = store.interrupted(key) if plan.resume else None
+    if plan.resume and resumed is None:
+        print("docscan: 没有可继续的中断检查，开始新的检查 (nothing to resume: a new run)", file=sys.stderr)
+    previous = store.last_completed(key) if plan.incremental else None
+    if plan.incremental and previous is None:
+        print("docscan: 结果库中没有同样规则和模型的完整检查，本次全部读取 (no comparable run: full scan)",
+              file=sys.stderr)
+    run.mode = "resumed" if resumed else ("incremental" if previous else "full")
+    run.previous_run = previous
+    run.run_id = resumed or store.begin_run(run.to_json(), key)
+    return StoreHistory(store, resumed, previous)
+
+
+def _finish_outputs(plan: Plan, info: dict[str, Any], chain: manifest.Chain) -> None:
     outputs = [] if plan.jsonl == "-" else [plan.jsonl]
     if plan.fmt in RENDERED:
         render(plan.fmt, read_records(plan.jsonl), info, plan.output)
@@ -73,10 +128,6 @@ def run_scan(paths: Sequence[str], options: ScanOptions, plan: Plan, model: dict
         outputs += collect_evidence(plan.jsonl, info, plan.collect)
     if plan.manifest:
         manifest.write(plan.manifest, info, plan.jsonl, chain, outputs)
-    if store:
-        store.finish_run(run_id, info)
-        store.close()
-    return tally
 
 
 def render(fmt: str, records: Any, run: dict[str, Any] | None, path: str) -> None:

@@ -246,3 +246,9 @@ class FileRecord:
     def to_line(self) -> str:
         """The record as one JSON Lines line (no trailing newline)."""
         return json.dumps(self.to_json(), ensure_ascii=False, separators=(",", ":"))
+
+
+def is_flagged(record: dict[str, Any]) -> bool:
+    """True when a report record counts towards exit status 1 (FileRecord.flagged, for the JSON form)."""
+    marking = record.get("marking")
+    return bool((marking and not marking.get("declassified")) or record.get("suspected"))

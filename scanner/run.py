@@ -1,9 +1,10 @@
-"""One scan: walk -> workers -> writers, with a progress display and the tally."""
+"""One scan: walk -> (reuse what is known) -> workers -> sinks, with a progress display and the tally."""
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import Any, Protocol
 
 from rich.console import Console
 from rich.progress import (
@@ -21,28 +22,52 @@ from rich.text import Text
 
 from scanner import walk, workers
 from scanner.options import ScanOptions
-from scanner.records import FileRecord
+from scanner.records import FileEntry, FileRecord
 from scanner.tally import Tally
 
-Sink = Callable[[FileRecord], None]
+Sink = Callable[[FileEntry, list[dict[str, Any]]], None]
 
 
-def scan_paths(paths: Sequence[str], options: ScanOptions, sinks: Sequence[Sink]) -> Tally:
-    """Scan ``paths``, hand every record to each sink as it completes, and return the tally."""
+class History(Protocol):
+    def known(self, entry: FileEntry) -> list[dict[str, Any]] | None:
+        """The records to report for ``entry`` without reading it, or None to read it."""
+
+
+def scan_paths(paths: Sequence[str], options: ScanOptions, sinks: Sequence[Sink],
+               history: History | None = None) -> Tally:
+    """Scan ``paths``, hand each file's records to every sink as it completes, and return the tally."""
     tally = Tally()
     with _progress(options.quiet) as progress:
         task = progress.add_task("扫描中", total=None)
         counter = threading.Thread(target=_count, args=(paths, options, progress, task), daemon=True)
         counter.start()
 
-        def emit(record: FileRecord) -> None:
+        def emit_json(entry: FileEntry, records: list[dict[str, Any]]) -> None:
             for sink in sinks:
-                sink(record)
-            tally.add(record)
+                sink(entry, records)
+            for record in records:
+                tally.add(record)
             progress.advance(task)
 
-        workers.run(walk.walk(paths, options.excludes), options, emit)
+        def emit(entry: FileEntry, records: list[FileRecord]) -> None:
+            emit_json(entry, [r.to_json() for r in records])
+
+        entries = walk.walk(paths, options.excludes)
+        if history is not None:
+            entries = _unknown(entries, history, emit_json)
+        workers.run(entries, options, emit)
     return tally
+
+
+def _unknown(entries: Iterable[FileEntry], history: History,
+             emit: Callable[[FileEntry, list[dict[str, Any]]], None]) -> Iterator[FileEntry]:
+    """The entries that must be read; the others' known records are emitted at once."""
+    for entry in entries:
+        known = history.known(entry)
+        if known is None:
+            yield entry
+        else:
+            emit(entry, known)
 
 
 def _count(paths: Sequence[str], options: ScanOptions, progress: Progress, task: TaskID) -> None:

@@ -1,8 +1,11 @@
 """The results store (--db FILE): scan runs and their records in SQLite (WAL), owner-only.
 
-Records are kept as the contract's JSON lines, plus the columns needed to query and compare
-runs (path, status, level, flagged, sha256). Commits come in small batches, so an
-interrupted scan leaves everything up to the last batch.
+Records are kept as the contract's JSON lines, plus what is needed to query, compare and
+rescan: path, status, level, flagged, sha256, and for files on disk their identity (size,
+mtime, inode, device), which lets an incremental scan reuse the record of a file that has
+not changed. Writes are committed every few hundred files, always at a file's boundary
+(a container and its members go in together), so an interrupted run can be resumed
+without reading again what it finished.
 """
 
 from __future__ import annotations
@@ -10,19 +13,26 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-from collections.abc import Iterator
+import time
+from collections.abc import Iterator, Sequence
 from typing import Any
+
+from scanner.records import FileEntry, is_flagged
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     started TEXT NOT NULL,
     finished TEXT,
+    state TEXT NOT NULL DEFAULT 'running',
+    key TEXT NOT NULL DEFAULT '',
     info TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS records (
     run_id INTEGER NOT NULL REFERENCES runs(id),
     path TEXT NOT NULL,
+    top INTEGER NOT NULL,
+    identity TEXT,
     status TEXT NOT NULL,
     level TEXT,
     flagged INTEGER NOT NULL,
@@ -31,7 +41,13 @@ CREATE TABLE IF NOT EXISTS records (
     PRIMARY KEY (run_id, path)
 );
 """
-BATCH = 200
+BATCH = 100  # records per commit at most ...
+COMMIT_SECONDS = 0.5  # ... and at least this often, so little is read again after a crash
+
+
+def identity(entry: FileEntry) -> str:
+    """What must be unchanged for a file's record to be reused: size, mtime, inode, device."""
+    return f"{entry.size}:{entry.mtime!r}:{entry.inode}:{entry.device}"
 
 
 class Store:
@@ -44,41 +60,76 @@ class Store:
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.executescript(SCHEMA)
-        self.pending = 0
+        self.pending, self.committed = 0, time.monotonic()
 
-    def begin_run(self, info: dict[str, Any]) -> int:
-        cur = self.db.execute("INSERT INTO runs (started, info) VALUES (?, ?)",
-                              (info.get("started", ""), json.dumps(info, ensure_ascii=False)))
+    # ---- runs ----
+    def begin_run(self, info: dict[str, Any], key: str = "") -> int:
+        cur = self.db.execute("INSERT INTO runs (started, key, info) VALUES (?, ?, ?)",
+                              (info.get("started", ""), key, json.dumps(info, ensure_ascii=False)))
         self.db.commit()
         return int(cur.lastrowid)
 
-    def add(self, run_id: int, record: dict[str, Any], flagged: bool) -> None:
-        level = (record.get("marking") or {}).get("level")
-        self.db.execute("INSERT OR REPLACE INTO records VALUES (?, ?, ?, ?, ?, ?, ?)",
-                        (run_id, record["path"], record["status"], level, int(flagged), record.get("sha256"),
-                         json.dumps(record, ensure_ascii=False, separators=(",", ":"))))
-        self.pending += 1
-        if self.pending >= BATCH:
-            self.db.commit()
-            self.pending = 0
-
     def finish_run(self, run_id: int, info: dict[str, Any]) -> None:
-        self.db.execute("UPDATE runs SET finished = ?, info = ? WHERE id = ?",
+        self.db.execute("UPDATE runs SET finished = ?, state = 'completed', info = ? WHERE id = ?",
                         (info.get("finished"), json.dumps(info, ensure_ascii=False), run_id))
         self.db.commit()
 
-    def runs(self) -> list[tuple[int, str, str | None]]:
-        return list(self.db.execute("SELECT id, started, finished FROM runs ORDER BY id"))
+    def runs(self, completed_only: bool = False) -> list[tuple[int, str, str | None]]:
+        where = " WHERE state = 'completed'" if completed_only else ""
+        return list(self.db.execute(f"SELECT id, started, finished FROM runs{where} ORDER BY id"))
+
+    def last_completed(self, key: str) -> int | None:
+        """The latest completed run made with the same rules, model and paths (``key``)."""
+        row = self.db.execute("SELECT max(id) FROM runs WHERE state = 'completed' AND key = ?", (key,)).fetchone()
+        return row[0]
+
+    def interrupted(self, key: str) -> int | None:
+        """The latest run with this ``key`` that never finished, if it is the latest run of that key."""
+        row = self.db.execute("SELECT id, state FROM runs WHERE key = ? ORDER BY id DESC LIMIT 1", (key,)).fetchone()
+        return row[0] if row and row[1] == "running" else None
 
     def run_info(self, run_id: int) -> dict[str, Any]:
         row = self.db.execute("SELECT info FROM runs WHERE id = ?", (run_id,)).fetchone()
         if row is None:
-            raise KeyError(run_id)
+            raise KeyError(f"no run {run_id} in {self.path}")
         return json.loads(row[0])
+
+    # ---- records ----
+    def add_entry(self, run_id: int, entry: FileEntry, records: Sequence[dict[str, Any]]) -> None:
+        """Store one walked file's records (its own, then its members'); commits at file boundaries."""
+        rows = []
+        for rec in records:
+            top = rec["path"] == entry.path
+            level = (rec.get("marking") or {}).get("level")
+            rows.append((run_id, rec["path"], int(top), identity(entry) if top and not entry.skip else None,
+                         rec["status"], level, int(is_flagged(rec)), rec.get("sha256"),
+                         json.dumps(rec, ensure_ascii=False, separators=(",", ":"))))
+        self.db.executemany("INSERT OR REPLACE INTO records VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+        self.pending += len(rows)
+        if self.pending >= BATCH or time.monotonic() - self.committed > COMMIT_SECONDS:
+            self.db.commit()
+            self.pending, self.committed = 0, time.monotonic()
 
     def records(self, run_id: int) -> Iterator[dict[str, Any]]:
         for (blob,) in self.db.execute("SELECT json FROM records WHERE run_id = ? ORDER BY path", (run_id,)):
             yield json.loads(blob)
+
+    def entry_records(self, run_id: int, entry: FileEntry, same_identity: bool) -> list[dict[str, Any]] | None:
+        """The stored records of ``entry`` (and its members) in ``run_id``; None when there are none, or
+        when ``same_identity`` is asked and the file changed since."""
+        row = self.db.execute("SELECT identity, json FROM records WHERE run_id = ? AND path = ? AND top = 1",
+                              (run_id, entry.path)).fetchone()
+        if row is None or (same_identity and (entry.skip or row[0] != identity(entry))):
+            return None
+        members = self.db.execute("SELECT json FROM records WHERE run_id = ? AND path > ? AND path < ? ORDER BY rowid",
+                                  (run_id, entry.path + "!/", entry.path + "!0"))
+        return [json.loads(row[1])] + [json.loads(blob) for (blob,) in members]
+
+    def removed(self, before: int, now: int) -> list[str]:
+        """Files (not members) recorded in run ``before`` and absent from run ``now``."""
+        return [p for (p,) in self.db.execute(
+            "SELECT path FROM records WHERE run_id = ? AND top = 1 AND path NOT IN "
+            "(SELECT path FROM records WHERE run_id = ? AND top = 1) ORDER BY path", (before, now))]
 
     def close(self) -> None:
         self.db.commit()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
-from scanner.records import FileRecord, Level
+from scanner.records import Level, is_flagged
 
 
 @dataclass(slots=True)
@@ -15,12 +15,13 @@ class Tally:
     flagged: int = 0
     files: int = 0
 
-    def add(self, record: FileRecord) -> None:
+    def add(self, record: dict) -> None:
+        """Count one report record (the contract's JSON form)."""
         self.files += 1
-        self.statuses[record.status.value] += 1
-        if record.marking is not None:
-            self.levels[record.marking.level.value] += 1
-        self.flagged += record.flagged
+        self.statuses[record["status"]] += 1
+        if record.get("marking"):
+            self.levels[record["marking"]["level"]] += 1
+        self.flagged += is_flagged(record)
 
     def counts(self) -> dict:
         return {"files": self.files, "by_status": dict(self.statuses), "by_level": dict(self.levels),

@@ -32,8 +32,12 @@ def _context() -> multiprocessing.context.BaseContext:
     return ctx
 
 
-def run(entries: Iterable[FileEntry], options: ScanOptions, emit: Callable[[FileRecord], None]) -> None:
-    """Scan every entry in worker processes and pass each record to ``emit`` as it completes."""
+Emit = Callable[[FileEntry, list[FileRecord]], None]
+
+
+def run(entries: Iterable[FileEntry], options: ScanOptions, emit: Emit) -> None:
+    """Scan every entry in worker processes; as each completes, pass it and its records (the file's own,
+    then its members') to ``emit``, in this thread."""
     window = max(1, options.jobs) * IN_FLIGHT_PER_WORKER
     source = largest_first(entries, LOOKAHEAD)
     pending: dict = {}
@@ -42,8 +46,7 @@ def run(entries: Iterable[FileEntry], options: ScanOptions, emit: Callable[[File
             while True:
                 for entry in source:
                     if entry.skip:  # nothing to open: no need for a worker
-                        for record in scan_file(entry, options):
-                            emit(record)
+                        emit(entry, scan_file(entry, options))
                         continue
                     pending[pool.schedule(scan_file, (entry, options), timeout=options.timeout)] = entry
                     if len(pending) >= window:
@@ -52,8 +55,8 @@ def run(entries: Iterable[FileEntry], options: ScanOptions, emit: Callable[[File
                     break
                 done, _ = wait(pending, return_when=FIRST_COMPLETED)
                 for future in done:
-                    for record in _outcome(future, pending.pop(future), options):
-                        emit(record)
+                    entry = pending.pop(future)
+                    emit(entry, _outcome(future, entry, options))
         except BaseException:
             pool.stop()
             raise

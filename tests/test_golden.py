@@ -18,7 +18,7 @@ GOLDEN = os.path.join(ROOT, "tests", "golden", "samples.jsonl")
 
 def normalised_report() -> list[dict]:
     lines = []
-    workers.run(walk([SAMPLES]), ScanOptions(jobs=2), lambda r: lines.append(r.to_json()))
+    workers.run(walk([SAMPLES]), ScanOptions(jobs=2), lambda entry, recs: lines.extend(r.to_json() for r in recs))
     for rec in lines:
         rec["path"] = os.path.relpath(rec["path"], SAMPLES)
         rec["mtime"] = "<mtime>"

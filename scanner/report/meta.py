@@ -47,6 +47,10 @@ class RunInfo:
     model: dict[str, Any] | None = None  # the classifier's card summary, None when classification was off
     counts: dict[str, Any] = field(default_factory=dict)  # the tally at the end
     options: dict[str, Any] = field(default_factory=dict)
+    mode: str = "full"  # full | incremental | resumed
+    run_id: int | None = None  # in the results store, when there is one
+    previous_run: int | None = None  # the run an incremental scan compared with
+    removed: list[str] = field(default_factory=list)  # files of the previous run that are gone
 
     def to_json(self) -> dict[str, Any]:
         return {k: getattr(self, k) for k in self.__slots__}

@@ -115,7 +115,7 @@ def scanned(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[dict[s
     (root / "e-broken.docx").write_bytes(b"PK\x03\x04" + bytes(40))
     records: list[dict[str, Any]] = []
     workers.run(walk.walk([str(root)]), ScanOptions(jobs=1, classify=False, ocr=False),
-                lambda r: records.append(r.to_json()))
+                lambda entry, recs: records.extend(r.to_json() for r in recs))
     return root, records
 
 

@@ -34,7 +34,7 @@ def small_files(folder, n):
 
 def scan(folder, **opts):
     records = []
-    workers.run(walk([str(folder)]), ScanOptions(**opts), records.append)
+    workers.run(walk([str(folder)]), ScanOptions(**opts), lambda entry, recs: records.extend(recs))
     return {os.path.basename(r.path): r for r in records}
 
 
