@@ -4,7 +4,7 @@
     python corpus/make_samples.py [--out DIR]
 
 Marked and unmarked files in every format of the scanner (DOCX, PDF, XLSX, TXT),
-with the expected result of each in EXPECTED.tsv. Deterministic: fixed seeds,
+with the expected result of each in corpus/samples-expected.tsv (kept outside the folder, which is scanned as a whole). Deterministic: fixed seeds,
 fixed zip timestamps and core dates, reportlab invariant mode. Everything is
 fictional except the law excerpt, which is public-domain text from corpus/public.
 """
@@ -125,7 +125,7 @@ SAMPLES: tuple[tuple[str, str, str, Callable[[Prose, random.Random], Sample]], .
 
 
 def build(out: Path) -> list[str]:
-    """Write the samples into ``out``; returns the EXPECTED.tsv rows."""
+    """Write the samples into ``out``; returns the samples-expected.tsv rows."""
     if out.exists():
         shutil.rmtree(out)
     out.mkdir(parents=True)
@@ -148,7 +148,7 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=HERE / "samples")
     args = ap.parse_args()
     rows = build(args.out)
-    (args.out / "EXPECTED.tsv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    (args.out.parent / "samples-expected.tsv").write_text("\n".join(rows) + "\n", encoding="utf-8")
     print(f"make_samples: {len(rows) - 1} files in {args.out}")
 
 

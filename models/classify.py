@@ -68,12 +68,14 @@ class Classifier:
     def top_terms(self, idx: np.ndarray, val: np.ndarray, label: int) -> tuple[str, ...]:
         """The features that pushed this text most towards ``label`` rather than public."""
         contrib = val * (self.coef[label, idx] - self.coef[self.public, idx])
+        words = len(self.data.word_vocab)  # word features first: jieba tokens read as reasons, n-grams may not
+        order = sorted(np.flatnonzero(contrib > 0), key=lambda i: (idx[i] >= words, -contrib[i]))
         terms: list[str] = []
-        for i in np.argsort(-contrib):
-            if contrib[i] <= 0 or len(terms) == TOP_TERMS:
-                break
+        for i in order:
             term = self.terms[idx[i]]
-            if not any(term in t or t in term for t in terms):
+            if len(terms) == TOP_TERMS:
+                break
+            if _readable(term) and not any(term in t or t in term for t in terms):
                 terms.append(term)
         return tuple(terms)
 
@@ -85,6 +87,11 @@ def shipped_or(path: str | None) -> Classifier | None:
     if path is None and not (folder / store.CARD).exists():
         return None
     return Classifier.load(folder)
+
+
+def _readable(term: str) -> bool:
+    """A term an inspector can read as a reason: two or more characters, no fragment across a gap."""
+    return len(term) >= 2 and not any(ch.isspace() for ch in term)
 
 
 def _softmax(z: np.ndarray, temperature: float) -> np.ndarray:

@@ -39,7 +39,7 @@ def test_samples_report_matches_golden():
 
 def test_golden_agrees_with_the_samples_expectations():
     """The golden file itself is checked against the hand-written EXPECTED.tsv."""
-    with open(os.path.join(SAMPLES, "EXPECTED.tsv"), encoding="utf-8") as fh:
+    with open(os.path.join(ROOT, "corpus", "samples-expected.tsv"), encoding="utf-8") as fh:
         rows = [line.rstrip("\n").split("\t") for line in fh][1:]
     with open(GOLDEN, encoding="utf-8") as fh:
         golden = {r["path"]: r for r in map(json.loads, fh)}
