@@ -16,23 +16,27 @@ from scanner.extractors import (
     msg,
     ofd,
     pdf,
+    ppt,
     pptx,
     rar,
     rtf,
     sevenz,
     tar,
     txt,
+    wps,
+    xls,
     xlsx,
     ziparchive,
 )
 
 # Order is precedence. Office Open XML and OFD are zips: they come before the generic archives. OLE2 formats
-# (msg, doc, and the Kingsoft/Excel/PowerPoint ones) go by their stream names. Plain text accepts nearly any
-# readable bytes, so it is last, after the text-based formats it would otherwise swallow (RTF, mail, HTML).
+# go by their streams; Kingsoft WPS comes before the Word/Excel/PowerPoint binaries it is also a valid instance
+# of. Plain text accepts nearly any readable bytes, so it is last, after the text-based formats it would
+# otherwise swallow (RTF, mail, HTML).
 EXTRACTORS = (
     docx, xlsx, pptx, ofd,
     ziparchive, sevenz, rar, tar, compressed,
-    msg, doc,
+    msg, wps, doc, xls, ppt,
     pdf, image,
     rtf, eml, html,
     txt,
