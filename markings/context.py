@@ -48,8 +48,7 @@ FILENAME = Position("filename", cap=0.8)
 SUBJECT = Position("subject", cap=0.8)
 PROPERTIES = Position("properties", cap=0.8)
 TOP_ROWS_POS = Position("top-rows")
-TOP_TABLE = Position("top-table")
-TOP_TABLE_LATER = Position("top-table", demotable=True)
+TOP_TABLE = Position("top-table", demotable=True)  # a quiz table can open a training document
 CELL = Position("cell", demotable=True, cap=0.75, complete_only=True)
 COVER_SLIDE = Position("cover-slide")
 _PARTS = {"header": Position("header"), "footer": Position("footer"),
@@ -157,7 +156,7 @@ class DocState:
             if part == "cell":
                 return TOP_ROWS_POS
             if self.window > 0:  # a layout table among the first lines of the document or section
-                return TOP_TABLE if self.window_pos is FIRST_LINES else TOP_TABLE_LATER
+                return TOP_TABLE
             return CELL
         return _PARTS.get(part)
 

@@ -55,6 +55,7 @@ _RUN = re.compile(r" {2,}")
 _EXCEL_CODE = re.compile(r'&(?:(&)|([LCR])|"[^"]*"|K(?:[0-9A-Fa-f]{6}|\d\d[+-]\d{3})|\d{1,3}'
                          r'|[PNDTFAZGBIUSEXYH](?:[+-]\d+)?)')
 _EXTENSION = re.compile(r"\.[A-Za-z0-9]{1,5}$")
+_REPLY = re.compile(r"^(?:(?:回复|答复|转发|RE|Re|re|FW|Fw|fw|FWD|Fwd|fwd|AW|WG)\s*[:：]\s*)+")
 _TITLE_SPANS = (re.compile(r"^[【\[(（]([^】\]）)]{1,24})[】\]）)]"),
                 re.compile(r"[【\[(（]([^【\[(（]{1,24})[】\]）)]$"),
                 re.compile(r"^([^_\- ]{2,24})[_\- ]"), re.compile(r"[_\- ]([^_\- ]{2,24})$"))
@@ -172,6 +173,9 @@ def title_spans(norm: str, max_len: int = 64) -> list[tuple[int, int]]:
     separated head or tail (``（秘密）…``, ``…(机密★20年)``, ``…_秘密``), heads ending after a ★."""
     spans = [(0, len(norm))] if len(norm) <= max_len else []
     spans += [m.span(1) for regex in _TITLE_SPANS if (m := regex.search(norm))]
+    if reply := _REPLY.match(norm):  # 转发：【内部】… / Re: Fw: (秘密)…: the mark follows the mail prefixes
+        off = reply.end()
+        spans += [(off + a, off + b) for a, b in title_spans(norm[off:], max_len)]
     if "★" in norm[:8]:
         spans += [(0, end) for end in range(min(len(norm), 30), 1, -1)]
     return spans

@@ -430,3 +430,13 @@ def test_strongest_rank_threshold_and_ties() -> None:
 def test_empty_and_blank_input() -> None:
     assert detect([]) == []
     assert detect(body("", "   ", "\u3000")) == []
+
+
+def test_mail_subject_mark_after_reply_and_forward_prefixes():
+    from markings.detect import detect, strongest
+    from scanner.records import Location, TextBlock
+
+    for subject in ("转发：【内部】关于调整值班安排的通知", "Re: Fw: 【机密】会议安排", "回复：(秘密★1年)议题"):
+        found = strongest(detect([TextBlock(subject, Location(part="header", name="subject"))]))
+        assert found is not None, subject
+    assert strongest(detect([TextBlock("转发：关于内部控制的通知", Location(part="header", name="subject"))])) is None
