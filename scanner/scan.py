@@ -49,6 +49,7 @@ class _Subject:
     path: str  # as the report names it
     name: str  # its own file name (a block of text, and the extension to check)
     depth: int  # containers around it
+    members: list[int] = field(default_factory=lambda: [0], compare=False)  # shared by a file's whole tree
 
 
 @dataclass(slots=True)
@@ -170,8 +171,18 @@ def _suspected_finding(s: Suspicion) -> Finding:
 
 
 def _scan_member(parent: _Subject, member: Member, options: ScanOptions) -> list[FileRecord]:
-    """The records of one container member, scanned as a file of its own."""
-    subject = _Subject(f"{parent.path}!/{member.name}", member.name.rsplit("/", 1)[-1], parent.depth + 1)
+    """The records of one container member, scanned as a file of its own.
+
+    Raises TooLarge once the file on disk holds more members in all (nested containers
+    included) than the limit: that ends every container around it, each with a `skipped`
+    status naming the limit, instead of a bomb of small archives running into the deadline.
+    """
+    parent.members[0] += 1
+    if parent.members[0] > options.max_members:
+        raise TooLarge(f"more than {options.max_members} members in all (nested containers included); "
+                       "the rest were not scanned")
+    subject = _Subject(f"{parent.path}!/{member.name}", member.name.rsplit("/", 1)[-1], parent.depth + 1,
+                       parent.members)
     names = _name_findings(TextBlock(subject.name, Location(part="filename")), options)
     mtime = evidence.iso_mtime(member.mtime) if member.mtime else None
     if member.data is None:

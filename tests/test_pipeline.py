@@ -4,6 +4,7 @@ Documents are built here in code so a reader sees what each one contains.
 """
 
 import hashlib
+import io
 import os
 import zipfile
 
@@ -309,3 +310,25 @@ def test_mail_attachment_is_a_file_of_its_own(tmp_path):
     assert mail["marking"]["location"] == {"part": "header", "name": "subject"}
     assert member["format"] == "docx" and member["marking"]["level"] == "秘密"
     assert member["sha256"] == hashlib.sha256(attachment).hexdigest() and member["size"] == len(attachment)
+
+
+def test_a_nested_archive_bomb_stops_at_the_total_member_limit(tmp_path):
+    """Archives of archives: each level small, the whole tree huge. The total member budget ends it."""
+    level = io.BytesIO()
+    with zipfile.ZipFile(level, "w") as zf:
+        zf.writestr("leaf.txt", "普通文本")
+    data = level.getvalue()
+    for depth in range(4):  # 8 copies per level: 8**4 = 4096 leaves
+        buf = io.BytesIO()
+        with zipfile.ZipFile(buf, "w") as zf:
+            for i in range(8):
+                zf.writestr(f"d{depth}-{i}.zip", data)
+        data = buf.getvalue()
+    path = tmp_path / "bomb.zip"
+    path.write_bytes(data)
+    [entry] = list(walk([str(path)]))
+    records = scan_file(entry, ScanOptions(jobs=1, max_members=300, max_depth=10))
+    assert len(records) <= 301
+    outer = records[0]
+    assert outer.path == str(path) and outer.status is Status.SKIPPED
+    assert "more than 300 members in all" in outer.error
