@@ -19,7 +19,7 @@ import sys
 from collections.abc import Sequence
 
 from scanner import __version__
-from scanner.errors import ModelError, RuleError
+from scanner.errors import DocscanError, ModelError, RuleError
 from scanner.options import MB, ScanOptions
 
 SIZE_UNITS = {"": 1, "B": 1, "K": 1024, "KB": 1024, "M": MB, "MB": MB, "G": 1024 * MB, "GB": 1024 * MB}
@@ -84,6 +84,8 @@ def _add_scan(sub: argparse._SubParsersAction) -> None:
     scan.add_argument("--collect", metavar="DIR", help="把标密和疑似文件复制到 DIR 作为证据（保留时间戳、校验哈希），并写出登记保存清单")
     scan.add_argument("--redact", action="store_true", help="报告中遮盖上下文摘录（保留标志本身和位置）")
     scan.add_argument("--db", metavar="FILE", help="把本次检查记录保存到 SQLite 结果库，便于以后出报告和比较")
+    scan.add_argument("--cluster", metavar="ADDRESS",
+                      help="把逐个文件的解析分发到 Dask 集群（如 tcp://调度机:8786 或 tls://…；各 worker 须以相同路径挂载共享；此时 --jobs 不起作用）")
     scan.add_argument("--incremental", action="store_true",
                       help="配合 --db：只读取上次完整检查以来新增或改变的文件，其余沿用结果库中的记录（规则或模型变化时全部重读）")
     scan.add_argument("--resume", action="store_true", help="配合 --db：继续上次被中断的同一检查，已完成的文件不再读取")
@@ -167,12 +169,15 @@ def _scan(args: argparse.Namespace) -> int:
     options = ScanOptions(jobs=args.jobs, timeout=args.timeout, max_size=args.max_size,
                           excludes=tuple(args.exclude), quiet=args.quiet, ocr=not args.no_ocr,
                           rules_dir=os.path.abspath(args.rules) if args.rules else None,
-                          classify=not args.no_model, model=model_dir)
+                          classify=not args.no_model, model=model_dir, cluster=args.cluster)
     plan = Plan(args.format, args.output, args.collect, args.redact, args.db, args.incremental, args.resume)
     try:
         tally = run_scan(args.paths, options, plan, model)
     except OSError as exc:
         print(f"docscan: 无法写入输出 (cannot write output): {exc}", file=sys.stderr)
+        return 2
+    except DocscanError as exc:  # the cluster could not be reached or lost (scanner.cluster.ClusterError)
+        print(f"docscan: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("docscan: 已中断，报告中保留已完成的记录 (interrupted)", file=sys.stderr)

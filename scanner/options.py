@@ -28,5 +28,6 @@ class ScanOptions:
     ocr: bool = True
     ocr_max_pages: int = 20  # pages (or images) of one file that are OCRed
     rules_dir: str | None = None  # marking rules folder; None = the built-in markings/rules/
+    cluster: str | None = None  # a Dask scheduler address (tcp:// or tls://); None = the local process pool
     classify: bool = True  # fill `suspected` with the content classifier
     model: str | None = None  # a trained model folder; None = the shipped models/trained/

@@ -55,7 +55,12 @@ def scan_paths(paths: Sequence[str], options: ScanOptions, sinks: Sequence[Sink]
         entries = walk.walk(paths, options.excludes)
         if history is not None:
             entries = _unknown(entries, history, emit_json)
-        workers.run(entries, options, emit)
+        if options.cluster:
+            from scanner import cluster  # distributed is imported only for a cluster scan
+
+            cluster.run(entries, options, emit, options.cluster)
+        else:
+            workers.run(entries, options, emit)
     return tally
 
 
