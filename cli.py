@@ -54,6 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_report(sub)
     _add_verify(sub)
     _add_diff(sub)
+    _add_watch(sub)
     _add_train(sub)
     _add_evaluate(sub)
     return parser
@@ -118,6 +119,27 @@ def _add_diff(sub: argparse._SubParsersAction) -> None:
     diff.add_argument("--output", "-o", default="-", metavar="FILE", help="输出文件（默认标准输出）")
 
 
+def _add_watch(sub: argparse._SubParsersAction) -> None:
+    w = sub.add_parser("watch", help="监视文件夹，新建或修改的文件写完后立即检查 (watch folders)",
+                       description="监视文件夹（递归）：新建、修改或移入的文件在写完（稳定）后检查，每个结果追加一条 JSONL 记录；Ctrl-C 或 SIGTERM 结束。")
+    w.add_argument("paths", nargs="+", metavar="FOLDER", help="要监视的文件夹")
+    w.add_argument("--output", "-o", default="-", metavar="REPORT.jsonl", help="记录文件（默认标准输出）")
+    w.add_argument("--db", metavar="FILE", help="同时写入结果库")
+    w.add_argument("--settle", type=float, default=0.5, metavar="SECONDS", help="文件停止变化多久后检查（默认 0.5 秒）")
+    w.add_argument("--poll", type=float, default=None, metavar="SECONDS",
+                   help="用轮询代替内核通知（网络共享上其他机器的修改只能这样看到）")
+    w.add_argument("--exclude", action="append", default=[], metavar="GLOB", help="排除匹配的文件或文件夹")
+    w.add_argument("--max-size", type=parse_size, default=200 * MB, metavar="SIZE", help="超过此大小只记录不解析")
+    w.add_argument("--jobs", "-j", type=int, default=max(1, os.cpu_count() or 1), metavar="N", help="并行进程数")
+    w.add_argument("--timeout", type=float, default=60.0, metavar="SECONDS", help="单个文件的处理时限")
+    w.add_argument("--no-ocr", action="store_true", help="不做离线文字识别")
+    w.add_argument("--rules", metavar="DIR", default=None, help="标志规则文件夹")
+    w.add_argument("--model", metavar="DIR", default=None, help="内容分类模型文件夹")
+    w.add_argument("--no-model", action="store_true", help="不做内容分类")
+    w.add_argument("--redact", action="store_true", help="遮盖上下文摘录")
+    w.add_argument("--quiet", "-q", action="store_true", help="不显示提示")
+
+
 def _add_train(sub: argparse._SubParsersAction) -> None:
     train = sub.add_parser("train", help="用本单位文件训练内容分类模型 (train the content classifier)",
                            description="用各类文件（任何可扫描的格式）训练内容分类模型；标志会先被屏蔽，模型学习内容而非标志。")
@@ -144,8 +166,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # argparse reports usage errors by exiting
         return int(exc.code or 0)
-    commands = {"scan": _scan, "report": _report, "verify": _verify, "diff": _diff, "train": _train,
-                "evaluate": _evaluate}
+    commands = {"scan": _scan, "report": _report, "verify": _verify, "diff": _diff, "watch": _watch,
+                "train": _train, "evaluate": _evaluate}
     if args.command not in commands:
         parser.print_help(sys.stderr)
         return 2
@@ -181,6 +203,40 @@ def _scan(args: argparse.Namespace) -> int:
         return 2
     except KeyboardInterrupt:
         print("docscan: 已中断，报告中保留已完成的记录 (interrupted)", file=sys.stderr)
+        return 2
+    if not args.quiet:
+        print(tally.summary(), file=sys.stderr)
+    return tally.exit_status
+
+
+def _watch(args: argparse.Namespace) -> int:
+    import signal
+    import threading
+
+    from scanner.outputs import Plan, run_watch
+
+    bad = [p for p in args.paths if not os.path.isdir(p)]
+    if bad or args.settle < 0 or (args.poll is not None and args.poll <= 0) or args.jobs < 1:
+        print(f"docscan: 需要已存在的文件夹，--settle >= 0，--poll > 0: {', '.join(map(_safe, bad))}", file=sys.stderr)
+        return 2
+    model_dir = os.path.abspath(args.model) if args.model else None
+    try:
+        model = None if args.no_model else _model_summary(model_dir)
+        _load_rules(args.rules)
+    except (RuleError, ModelError) as exc:
+        print(f"docscan: {exc}", file=sys.stderr)
+        return 2
+    options = ScanOptions(jobs=args.jobs, timeout=args.timeout, max_size=args.max_size, excludes=tuple(args.exclude),
+                          quiet=args.quiet, ocr=not args.no_ocr, classify=not args.no_model, model=model_dir,
+                          rules_dir=os.path.abspath(args.rules) if args.rules else None)
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    try:
+        tally = run_watch(args.paths, options, Plan("jsonl", args.output, redact=args.redact, db=args.db), model,
+                          stop, args.settle, args.poll)
+    except OSError as exc:
+        print(f"docscan: {exc}", file=sys.stderr)
         return 2
     if not args.quiet:
         print(tally.summary(), file=sys.stderr)

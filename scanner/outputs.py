@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from scanner.options import ScanOptions
-from scanner.records import FileEntry
+from scanner.records import FileEntry, is_flagged
 from scanner.report import manifest
 from scanner.report.jsonl import JsonlWriter, read_records
 from scanner.report.meta import RunInfo, now, rules_digest
@@ -93,6 +93,47 @@ def run_scan(paths: Sequence[str], options: ScanOptions, plan: Plan, model: dict
     if store and run.previous_run:
         removed = store.removed(run.previous_run, run.run_id)
         run.removed, run.counts["removed"] = removed[:MAX_REMOVED_LISTED], len(removed)
+    info = {**run.to_json(), "integrity": {"records": os.path.basename(plan.jsonl), "chain_head": chain.head,
+                                           "records_count": len(chain.lines)}}
+    _finish_outputs(plan, info, chain)
+    if store:
+        store.finish_run(run.run_id, info)
+        store.close()
+    return tally
+
+
+def run_watch(paths: Sequence[str], options: ScanOptions, plan: Plan, model: dict[str, Any] | None,
+              stop: Any, settle: float, poll: float | None) -> Tally:
+    """Watch ``paths`` until ``stop`` is set: each settled new or changed file gets a record in the
+    report (and the store); the manifest is written when watching ends. Raises OSError."""
+    from scanner.watch import watch
+
+    run = RunInfo([os.path.abspath(p) for p in paths], rules=rules_digest(options.rules_dir), model=model,
+                  options={"jobs": options.jobs, "timeout": options.timeout, "settle": settle, "poll": poll},
+                  mode="watch")
+    store = Store(plan.db) if plan.db else None
+    if store:
+        run.run_id = store.begin_run(run.to_json(), "watch")
+    chain, tally = manifest.Chain(), Tally()
+    ignore = {os.path.abspath(p) for p in (plan.jsonl, plan.db, plan.manifest) if p and p != "-"}
+    with JsonlWriter(plan.jsonl) as writer:
+        def emit(record: Any) -> None:
+            data = record.to_json()
+            line = json.dumps(redact(data) if plan.redact else data, ensure_ascii=False, separators=(",", ":"))
+            writer.write_line(line)
+            chain.add(line)
+            tally.add(data)
+            if store:
+                store.add_entry(run.run_id, FileEntry(record.path, record.path, skip="watched"), [data])
+            if not options.quiet and is_flagged(data):
+                print(f"docscan: 发现 {data['path']!r}", file=sys.stderr)
+
+        def ready() -> None:
+            if not options.quiet:
+                print("docscan: 监视中，按 Ctrl-C 结束 (watching)", file=sys.stderr)
+
+        watch(paths, options, emit, stop, settle=settle, on_ready=ready, ignore=ignore, poll=poll)
+    run.finished, run.counts = now(), tally.counts()
     info = {**run.to_json(), "integrity": {"records": os.path.basename(plan.jsonl), "chain_head": chain.head,
                                            "records_count": len(chain.lines)}}
     _finish_outputs(plan, info, chain)
