@@ -1,13 +1,16 @@
-"""Shared reading of Office Open XML packages (DOCX, XLSX, PPTX): safe XML, bounded members, properties.
+"""Shared reading of Office Open XML packages (DOCX, XLSX, PPTX): safe XML, bounded members, properties,
+part relationships, mc:AlternateContent branches and cell names.
 
 Not an extractor itself (it has no FORMAT); the format modules use it.
 """
 
 from __future__ import annotations
 
+import posixpath
 import zipfile
 from collections.abc import Iterator
 from typing import BinaryIO
+from urllib.parse import unquote
 
 from lxml import etree
 
@@ -27,6 +30,16 @@ NS_APP = "http://schemas.openxmlformats.org/officeDocument/2006/extended-propert
 CORE_FIELDS = ("title", "subject", "creator", "keywords", "description", "lastModifiedBy",
                "category", "contentStatus")
 APP_FIELDS = ("Company", "Manager")
+NS_MC = "http://schemas.openxmlformats.org/markup-compatibility/2006"
+ALTERNATE_CONTENT = f"{{{NS_MC}}}AlternateContent"
+_CHOICE, _FALLBACK = f"{{{NS_MC}}}Choice", f"{{{NS_MC}}}Fallback"
+_RELATIONSHIP = "{http://schemas.openxmlformats.org/package/2006/relationships}Relationship"
+# A run whose font is Wingdings: U+0080-U+00FF become the font's private-use code points U+F0xx,
+# so the Wingdings star (a "«" in such a run) is U+F0AB in every format.
+WINGDINGS = {c: 0xF000 + c for c in range(0x80, 0x100)}
+
+Strict = tuple[tuple[bytes, bytes], ...]  # (Strict OOXML namespace, its transitional namespace)
+Rels = dict[str, tuple[str, str]]  # rId -> (relationship kind such as "header", target part name)
 
 
 def parser() -> etree.XMLParser:
@@ -82,15 +95,61 @@ def check_member(info: zipfile.ZipInfo) -> None:
         raise TooLarge(f"part {info.filename} compression ratio exceeds {MAX_RATIO}:1")
 
 
-def parse_member(zf: zipfile.ZipFile, name: str) -> etree._Element | None:
-    """Parse one XML part safely; None when absent. Raises CorruptFile on broken XML."""
+def parse_member(zf: zipfile.ZipFile, name: str, strict: Strict = ()) -> etree._Element | None:
+    """Parse one XML part safely; None when absent. Raises CorruptFile on broken XML.
+
+    ``strict`` maps Strict OOXML namespaces to the transitional ones the caller looks for.
+    """
     blob = read_member(zf, name)
     if blob is None:
         return None
+    if strict and b"purl.oclc.org/ooxml/" in blob:
+        for strict_ns, transitional in strict:
+            blob = blob.replace(strict_ns, transitional)
     try:
         return etree.fromstring(blob, parser())
     except etree.XMLSyntaxError as exc:
         raise CorruptFile(f"part {name} is not well-formed XML: {exc}") from exc
+
+
+def rels(zf: zipfile.ZipFile, part: str, strict: Strict = ()) -> Rels:
+    """rId -> (relationship kind, target part name) for one part's internal links, in file order."""
+    folder, base = posixpath.split(part)
+    root = parse_member(zf, posixpath.join(folder, "_rels", base + ".rels"), strict)
+    out: Rels = {}
+    for rel in root.iter(_RELATIONSHIP) if root is not None else ():
+        if rel.get("TargetMode") != "External" and rel.get("Id"):
+            kind = (rel.get("Type") or "").rsplit("/", 1)[-1]
+            out[rel.get("Id")] = (kind, resolve(folder, rel.get("Target") or ""))
+    return out
+
+
+def resolve(folder: str, target: str) -> str:
+    """The part name a relationship target (percent-encoded, relative to ``folder`` or absolute) names."""
+    target = unquote(target)
+    path = target[1:] if target.startswith("/") else posixpath.join(folder, target)
+    return posixpath.normpath(path)
+
+
+def branch(ac: etree._Element) -> etree._Element:
+    """The branch of mc:AlternateContent to read: the first Choice, else the Fallback (never both)."""
+    fallback = None
+    for child in ac:
+        if child.tag == _CHOICE:
+            return child
+        if child.tag == _FALLBACK:
+            fallback = child
+    return fallback if fallback is not None else etree.Element("empty")
+
+
+def column_name(index: int) -> str:
+    """A 0-based column index as spreadsheet letters: 0 -> "A", 25 -> "Z", 26 -> "AA"."""
+    letters = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
 
 
 def properties(zf: zipfile.ZipFile) -> Iterator[TextBlock]:

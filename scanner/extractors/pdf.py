@@ -4,7 +4,8 @@ PDFium (pypdfium2) reads the text; pdfplumber (pdfminer) is the fallback when PD
 open a damaged file. PDFium gives text in content-stream order, so a mark stamped onto a page
 last but standing at its top would come out last: lines are regrouped and sorted by their
 boxes (top to bottom, then left to right) before they are numbered. A page with no text layer
-(a scan) is rendered and read by OCR when ``options.ocr`` is on (scanner/ocr.py).
+(a scan) is rendered and read by OCR when ``options.ocr`` is on (scanner/ocr.py). Helpers:
+pdftext (PDFium's text page), layout (lines and bands), pdffallback (the pdfminer reader).
 """
 
 from __future__ import annotations
@@ -14,51 +15,32 @@ import functools
 import io
 import re
 from collections.abc import Iterable, Iterator
-from typing import TYPE_CHECKING, Any, BinaryIO, NamedTuple
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from scanner import ocr
 from scanner.errors import CorruptFile, EncryptedFile
+from scanner.extractors.layout import Seg, line_blocks
+from scanner.extractors.pdffallback import PdfminerPages, pdfminer_error, pdfminer_errors, plumber_segments
+from scanner.extractors.pdftext import display_height, drops_text, text_segments
 from scanner.options import ScanOptions
 from scanner.records import Location, TextBlock
 from scanner.sniff import Probe
 
 if TYPE_CHECKING:
-    from pypdfium2 import PdfDocument, PdfTextPage
+    from pypdfium2 import PdfDocument
 
 FORMAT = "pdf"
 
-TOP_BAND = 0.25  # a line whose centre lies in the top 25% of the page height is "top"
-BOTTOM_BAND = 0.90  # ... below 90% of it, "bottom"
 INFO_KEYS = ("Title", "Subject", "Keywords", "Author")
 SKIPPED_KEYS = frozenset({"Creator", "Producer", "CreationDate", "ModDate", "Trapped"})
 MAX_CUSTOM_KEYS = 64
 SCAN_WINDOW = 65536  # bytes searched for the trailer's /Info reference, the Info object, a catalog
-JOIN_GAP = 0.15  # a horizontal gap wider than this share of the line height becomes a space
-MIN_OVERLAP = 0.5  # boxes on one line overlap vertically by at least half the smaller height
-MAX_HEIGHT_RATIO = 3.0  # a box this many times taller than another (a diagonal stamp) stays apart
-JUMP = 3.0  # consecutive characters farther apart than this many character sizes part a line
 OCR_DPI = 150  # a page without text is rendered at this resolution for OCR (at most ocr.MAX_SIDE px)
 
 _INFO_REF = re.compile(rb"/Info\s+(\d+)\s+(\d+)\s+R")
 _OBJ_HEADER = re.compile(rb"(?<!\d)(\d+)\s+(\d+)\s+obj\b")
 _NAME = re.compile(rb"/([^\s/<>\[\]()%{}]+)")
 _NAME_ESCAPE = re.compile(rb"#([0-9A-Fa-f]{2})")
-# PDFium writes a hyphen that ends a line as \x02; other control characters are noise.
-_CLEAN = {2: "-", 9: " ", 0xFFFE: None, 0xFFFF: None,
-          **{c: None for c in (*range(0, 2), *range(3, 9), *range(10, 32))}}
-
-Box = tuple[float, float, float, float]
-
-
-class _Seg(NamedTuple):
-    """A piece of text and its box in display space: points from the page's top-left corner."""
-
-    text: str
-    left: float
-    top: float
-    right: float
-    bottom: float
-
 
 def sniff(probe: Probe) -> bool:
     """True when the PDF header appears within the first 1024 bytes (as readers accept it)."""
@@ -94,7 +76,7 @@ def _blocks(blob: bytes, budget: ocr.Budget) -> Iterator[TextBlock]:
     if doc is None:
         yield from _fallback_blocks(blob, reason)
         return
-    pdfminer = _PdfminerPages(blob)
+    pdfminer = PdfminerPages(blob)
     try:
         yield from _properties(doc, blob)
         loaded, check = 0, not _fonts_all_embedded(blob)
@@ -107,7 +89,7 @@ def _blocks(blob: bytes, budget: ocr.Budget) -> Iterator[TextBlock]:
             if lossy:
                 segments, height = pdfminer.segments(index) or (segments, height)
             if segments or not budget.pages_left:
-                yield from _line_blocks((segments, height), index + 1)
+                yield from line_blocks((segments, height), index + 1)
             else:
                 yield from _ocr_page(doc, index, budget)
         if not loaded:
@@ -215,7 +197,7 @@ def _fonts_all_embedded(blob: bytes) -> bool:
 
 
 def _page_segments(doc: PdfDocument, index: int,
-                   check_drops: bool = True) -> tuple[list[_Seg], float, bool] | None:
+                   check_drops: bool = True) -> tuple[list[Seg], float, bool] | None:
     """The text segments of page ``index``, the page's display height, and whether PDFium
     dropped text objects of the page (only looked for with ``check_drops``); None when
     PDFium cannot load the page."""
@@ -228,194 +210,15 @@ def _page_segments(doc: PdfDocument, index: int,
         frame = (page.get_bbox(), page.get_rotation())
         textpage = page.get_textpage()
         try:
-            segments = _segments(textpage, frame)
+            segs = text_segments(pdfium.raw, textpage, frame)
         finally:
             textpage.close()
-        lossy = check_drops and _drops_text(pdfium.raw, page.raw, frame)
-        return segments, _display_height(*frame), lossy
+        lossy = check_drops and drops_text(pdfium.raw, page.raw, frame)
+        return segs, display_height(*frame), lossy
     except pdfium.PdfiumError:
         return None
     finally:
         page.close()
-
-
-def _drops_text(raw: Any, holder: Any, frame: tuple[Box, int], in_form: bool = False,
-                depth: int = 0) -> bool:
-    """True when a text object in a font that is not embedded has no width and stands where a
-    mark would (the top or bottom band of the page).
-
-    With no system fonts PDFium knows no glyph boxes for such a font, and its text page skips
-    every text object of zero width: a single character drawn on its own (`秘`, a Wingdings ★)
-    would be lost. In the middle of a page that is a stray `。` at the end of a wrapped line,
-    not worth a second, far slower parse of the page; in the bands it may be half a mark.
-    Objects in form XObjects are looked at too, a few levels deep.
-    """
-    count, get = ((raw.FPDFFormObj_CountObjects, raw.FPDFFormObj_GetObject) if in_form
-                  else (raw.FPDFPage_CountObjects, raw.FPDFPage_GetObject))
-    get_type, text_kind, form_kind = raw.FPDFPageObj_GetType, raw.FPDF_PAGEOBJ_TEXT, raw.FPDF_PAGEOBJ_FORM
-    left, bottom, right, top = (ctypes.c_float() for _ in range(4))
-    height = _display_height(*frame)
-    for i in range(count(holder)):
-        obj = get(holder, i)
-        kind = get_type(obj)
-        if kind == text_kind:
-            if (raw.FPDFPageObj_GetBounds(obj, left, bottom, right, top)
-                    and right.value - left.value < 0.01
-                    and not raw.FPDFFont_GetIsEmbedded(raw.FPDFTextObj_GetFont(obj))):
-                box = _display_box((left.value, bottom.value, right.value, top.value), *frame)
-                if _band((box[1] + box[3]) / 2, height) != "middle":
-                    return True
-        elif kind == form_kind and depth < 4 and _drops_text(raw, obj, frame, True, depth + 1):
-            return True
-    return False
-
-
-def _segments(textpage: PdfTextPage, frame: tuple[Box, int]) -> list[_Seg]:
-    """One segment per line of PDFium's text (content-stream order), boxed by its end characters."""
-    raw = _pdfium().raw
-    count = textpage.count_chars()
-    text = textpage.get_text_range()
-    if len(text) != count:  # PDFium's text left out or added characters: index them one by one
-        text = "".join(chr(raw.FPDFText_GetUnicode(textpage, i)) for i in range(count))
-    rect = raw.FS_RECTF()
-    segments: list[_Seg] = []
-    box: Box | None = None
-    end = -2
-    for line in text.split("\r\n"):
-        start, end = end + 2, end + 2 + len(line)
-        stripped = line.strip()
-        if not stripped:
-            continue
-        first = start + len(line) - len(line.lstrip())
-        ends = [_display_box(b, *frame) for i in (first, first + len(stripped) - 1)
-                if (b := _char_box(raw, textpage, i, rect))]
-        if len(ends) == 2 and not _same_line(ends[0][1], ends[0][3], ends[1][1], ends[1][3]):
-            segments += _runs(raw, textpage, first, stripped, frame)  # rotated, or strung together
-            continue
-        if ends:  # else the previous line's box, or the middle of the page
-            box = _union(ends)
-        middle = _display_height(*frame) / 2
-        segments.append(_Seg(_clean(stripped), *(box or (0, middle, 0, middle + 1))))
-    return segments
-
-
-def _runs(raw: Any, textpage: PdfTextPage, first: int, text: str, frame: tuple[Box, int]) -> list[_Seg]:
-    """A PDFium line whose ends stand on different lines, cut where the text jumps, from the
-    boxes of all its characters: a diagonal stamp stays whole, text strung together does not."""
-    rect = raw.FS_RECTF()
-    runs: list[tuple[list[str], list[Box]]] = [([], [])]
-    for offset, char in enumerate(text):
-        box = None if char.isspace() else _char_box(raw, textpage, first + offset, rect)
-        if box and runs[-1][1] and _jumps(runs[-1][1][-1], box):
-            runs.append(([], []))
-        runs[-1][0].append(char)
-        if box:
-            runs[-1][1].append(box)
-    return [_Seg(_clean("".join(chars).strip()), *_display_box(_union(boxes), *frame))
-            for chars, boxes in runs if boxes]
-
-
-def _jumps(a: Box, b: Box) -> bool:
-    """True when box ``b`` is not within a few character sizes (the smaller) of box ``a``."""
-    size = max(min(a[3] - a[1], b[3] - b[1]), 1.0)
-    dx = (a[0] + a[2] - b[0] - b[2]) / 2
-    dy = (a[1] + a[3] - b[1] - b[3]) / 2
-    return dx * dx + dy * dy > (JUMP * size) ** 2
-
-
-def _clean(text: str) -> str:
-    return text if text.isprintable() else text.translate(_CLEAN)
-
-
-def _char_box(raw: Any, textpage: PdfTextPage, index: int, rect: Any) -> Box | None:
-    """The loose (font ascent to descent) box of one character: tight glyph boxes of
-    non-embedded CJK fonts have no height. None when PDFium has no box for it."""
-    if not raw.FPDFText_GetLooseCharBox(textpage, index, rect):
-        return None
-    return (rect.left, rect.bottom, rect.right, rect.top)
-
-
-def _union(boxes: list[Box]) -> Box:
-    return (min(b[0] for b in boxes), min(b[1] for b in boxes),
-            max(b[2] for b in boxes), max(b[3] for b in boxes))
-
-
-def _display_box(box: Box, bbox: Box, rotation: int) -> Box:
-    """(left, top, right, bottom) from the top-left corner of the page as displayed.
-
-    ``box`` and ``bbox`` (the visible page) are (left, bottom, right, top) in PDF user space;
-    /Rotate turns the page clockwise for display, so with 90 the user-space left edge is the top.
-    """
-    left, bottom, right, top = box
-    x0, y0, x1, y1 = bbox
-    if rotation == 90:
-        out = (bottom - y0, left - x0, top - y0, right - x0)
-    elif rotation == 180:
-        out = (x1 - right, bottom - y0, x1 - left, top - y0)
-    elif rotation == 270:
-        out = (y1 - top, x1 - right, y1 - bottom, x1 - left)
-    else:
-        out = (left - x0, y1 - top, right - x0, y1 - bottom)
-    if out[3] - out[1] < 1.0:  # a degenerate box (zero-size font) still gets a height
-        centre = (out[1] + out[3]) / 2
-        out = (out[0], centre - 0.5, out[2], centre + 0.5)
-    return out
-
-
-def _display_height(bbox: Box, rotation: int) -> float:
-    x0, y0, x1, y1 = bbox
-    return abs(x1 - x0) if rotation in (90, 270) else abs(y1 - y0)
-
-
-def _line_blocks(page: tuple[list[_Seg], float], number: int) -> Iterator[TextBlock]:
-    """Blocks for the visual lines of one page, numbered top to bottom from 1."""
-    segments, height = page
-    for line_no, (line, (top, bottom)) in enumerate(_group_lines(segments), 1):
-        yield TextBlock(_join(line), Location(part="body", page=number, line=line_no),
-                        band=_band((top + bottom) / 2, height))
-
-
-def _band(centre: float, height: float) -> str:
-    if height > 0 and centre < TOP_BAND * height:
-        return "top"
-    return "bottom" if height > 0 and centre > BOTTOM_BAND * height else "middle"
-
-
-def _group_lines(segments: list[_Seg]) -> list[tuple[list[_Seg], tuple[float, float]]]:
-    """Segments whose vertical extents overlap form one line: (segments left to right,
-    (top, bottom)) for each line, top to bottom (a line's top is its first segment's)."""
-    lines: list[list[_Seg]] = []
-    extents: list[tuple[float, float]] = []
-    for seg in sorted(segments, key=lambda s: (s.top, s.left)):
-        for i in range(len(lines) - 1, max(-1, len(lines) - 5), -1):  # the few lines just above
-            top, bottom = extents[i]
-            if seg.top < bottom and _same_line(top, bottom, seg.top, seg.bottom):
-                lines[i].append(seg)
-                extents[i] = (top, max(bottom, seg.bottom))
-                break
-        else:
-            lines.append([seg])
-            extents.append((seg.top, seg.bottom))
-    return [(sorted(line, key=lambda s: s.left) if len(line) > 1 else line, extent)
-            for line, extent in zip(lines, extents, strict=True)]
-
-
-def _same_line(top: float, bottom: float, top2: float, bottom2: float) -> bool:
-    overlap = min(bottom, bottom2) - max(top, top2)
-    low, high = sorted((bottom - top, bottom2 - top2))
-    return overlap >= MIN_OVERLAP * low and high <= MAX_HEIGHT_RATIO * low
-
-
-def _join(line: list[_Seg]) -> str:
-    """Segments left to right, with a single space where a visible horizontal gap parts them."""
-    parts = [line[0].text]
-    right = line[0].right
-    for seg in line[1:]:
-        if seg.left - right > JOIN_GAP * (seg.bottom - seg.top):
-            parts.append(" ")
-        parts.append(seg.text)
-        right = max(right, seg.right)
-    return "".join(parts)
 
 
 def _properties(doc: PdfDocument, blob: bytes) -> Iterator[TextBlock]:
@@ -464,42 +267,6 @@ def _find_object(blob: bytes, needle: bytes) -> int:
     return pos + len(needle) if pos >= 0 else -1
 
 
-class _PdfminerPages:
-    """pdfplumber's view of the same bytes, opened on first use, for pages PDFium read in part."""
-
-    def __init__(self, blob: bytes) -> None:
-        self._blob = blob
-        self._pdf: Any = None
-        self._failed = False
-
-    def segments(self, index: int) -> tuple[list[_Seg], float] | None:
-        """Page ``index`` as pdfminer reads it; None when it cannot."""
-        if self._failed:
-            return None
-        try:
-            if self._pdf is None:
-                import pdfplumber
-
-                self._pdf = pdfplumber.open(io.BytesIO(self._blob))
-            return _plumber_segments(self._pdf.pages[index])
-        except _pdfminer_errors():
-            self._failed = self._pdf is None
-            return None
-
-    def close(self) -> None:
-        if self._pdf is not None:
-            self._pdf.close()
-
-
-def _plumber_segments(page: Any) -> tuple[list[_Seg], float]:
-    """A pdfplumber page's text lines (top measured from the page top) and its height."""
-    lines = page.extract_text_lines(return_chars=False)
-    segments = [_Seg(_clean(line["text"]), line["x0"], line["top"], line["x1"], line["bottom"])
-                for line in lines if line["text"].strip()]
-    page.close()
-    return segments, float(page.height)
-
-
 def _fallback_blocks(blob: bytes, reason: str) -> Iterator[TextBlock]:
     """Blocks read by pdfplumber (pdfminer), which copes with some damage PDFium rejects.
 
@@ -509,40 +276,19 @@ def _fallback_blocks(blob: bytes, reason: str) -> Iterator[TextBlock]:
 
     try:
         pdf = pdfplumber.open(io.BytesIO(blob))
-    except _pdfminer_errors() as exc:
-        raise _pdfminer_error(exc, reason) from exc
+    except pdfminer_errors() as exc:
+        raise pdfminer_error(exc, reason) from exc
     with pdf:
         for key, value in pdf.metadata.items():
             if key not in SKIPPED_KEYS and isinstance(value, str) and value.strip():
                 yield TextBlock(value.strip(), Location(part="properties", name=key))
         try:
             pages = pdf.pages
-        except _pdfminer_errors() as exc:
-            raise _pdfminer_error(exc, reason) from exc
+        except pdfminer_errors() as exc:
+            raise pdfminer_error(exc, reason) from exc
         for number, page in enumerate(pages, 1):
             try:
-                segments = _plumber_segments(page)
-            except _pdfminer_errors() as exc:
-                raise _pdfminer_error(exc, reason) from exc
-            yield from _line_blocks(segments, number)
-
-
-@functools.cache
-def _pdfminer_errors() -> tuple[type[BaseException], ...]:
-    """What pdfminer raises on damaged input: its own types, pdfplumber's wrapper, builtins."""
-    from pdfminer.psexceptions import PSException
-    from pdfplumber.utils.exceptions import PdfminerException
-
-    return (PdfminerException, PSException, ValueError, KeyError, TypeError, IndexError,
-            AttributeError, AssertionError, EOFError, OSError)
-
-
-def _pdfminer_error(exc: BaseException, reason: str) -> EncryptedFile | CorruptFile:
-    """pdfplumber wraps pdfminer's exceptions; an encryption error inside means 'encrypted'."""
-    from pdfminer.pdfdocument import PDFEncryptionError
-
-    inner = exc.args[0] if exc.args and isinstance(exc.args[0], BaseException) else exc
-    if isinstance(inner, PDFEncryptionError):
-        return EncryptedFile("password-protected PDF")
-    detail = " ".join(f"{type(inner).__name__}: {inner}".split())[:200]
-    return CorruptFile(f"unreadable PDF ({reason}; pdfminer: {detail})")
+                segments = plumber_segments(page)
+            except pdfminer_errors() as exc:
+                raise pdfminer_error(exc, reason) from exc
+            yield from line_blocks(segments, number)

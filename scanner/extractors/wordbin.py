@@ -1,22 +1,14 @@
-"""Word 97-2003 binary structures ([MS-DOC]): FIB, piece table, PLCs, FKPs, sprms, OfficeArt text.
+"""Word 97-2003 binary structures ([MS-DOC]): FIB, PLCs, FKPs, sprms, string tables, OfficeArt text.
 
 Not an extractor (no FORMAT): scanner.extractors.doc (and, through it, the Kingsoft .wps
-extractor) reads documents with it. Every reader checks offsets against the stream it reads
-and raises CorruptFile for a structure that points outside it.
-
-Text: a character position (CP) is one 8-bit byte in a compressed piece (cp1252 per the
-spec) or one UTF-16 code unit otherwise; ``Pieces.text`` keeps one Python character per CP
-(surrogate halves stay unpaired) so CP arithmetic holds, and ``join_surrogates`` pairs them
-when text leaves the extractor. A compressed piece of a Chinese document (FIB lid or
-SummaryInformation codepage says so) whose bytes decode in that codepage with every non-ASCII
-character a printable multi-byte one (at least two of them) is read in that codepage instead:
-some non-Microsoft writers store GBK there, and cp1252 would turn it into Latin-1 noise.
+extractor) reads documents with it; the piece table and the text itself are in ``wordtext``.
+Every reader checks offsets against the stream it reads and raises CorruptFile for a structure
+that points outside it.
 """
 
 from __future__ import annotations
 
 import bisect
-import codecs
 import struct
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -37,9 +29,6 @@ PLCSPAMOM, PLCFENDREF, PLCFENDTXT, DGGINFO, PLCFTXBXTXT = 40, 46, 47, 50, 56
 # Chinese language ids (FibBase.lid, FibRgW97.lidFE) -> the codepage of their 8-bit text
 LID_CODEPAGES = {0x0804: "gb18030", 0x1004: "gb18030", 0x0404: "cp950", 0x0C04: "cp950", 0x1404: "cp950"}
 CJK_CODEPAGES = {936: "gb18030", 950: "cp950", 54936: "gb18030"}
-# compressed text: cp1252, whose five undefined bytes stay Latin-1 as the spec's table says
-_COMPRESSED = str.maketrans({chr(b): bytes([b]).decode("cp1252") for b in range(0x80, 0xA0)
-                             if b not in (0x81, 0x8D, 0x8F, 0x90, 0x9D)})
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,7 +99,6 @@ def parse_fib(word: bytes) -> Fib:
     return Fib(nfib, lid, lid_fe, "1Table" if flags & 0x0200 else "0Table", ccp, fclcb)
 
 
-
 def blob_at(stream: bytes, fc: int, lcb: int, what: str) -> bytes:
     """``lcb`` bytes at ``fc`` of ``stream``; raises CorruptFile when they are not all there."""
     if fc < 0 or lcb < 0 or fc + lcb > len(stream):
@@ -126,109 +114,6 @@ def plc(blob: bytes, cb_data: int, what: str) -> tuple[list[int], list[bytes]]:
     cps = list(struct.unpack_from(f"<{n + 1}i", blob))
     base = 4 * (n + 1)
     return cps, [blob[base + i * cb_data:base + (i + 1) * cb_data] for i in range(n)]
-
-
-class Pieces:
-    """The piece table (PlcPcd of the CLX): which bytes of the WordDocument stream hold each CP."""
-
-    def __init__(self, word: bytes, clx: bytes, codepage: str | None) -> None:
-        self.word, self.codepage = word, codepage
-        pos = 0
-        while pos < len(clx) and clx[pos] == 0x01:  # Prc: property modifiers for pieces, skipped
-            pos += 3 + struct.unpack_from("<h", clx, pos + 1)[0] if pos + 3 <= len(clx) else len(clx)
-        if pos + 5 > len(clx) or clx[pos] != 0x02:
-            raise CorruptFile("Word piece table (CLX Pcdt) not found")
-        size = struct.unpack_from("<I", clx, pos + 1)[0]
-        self.cps, pcds = plc(blob_at(clx, pos + 5, size, "Word piece table"), 8, "Word piece table")
-        self.fcs = [struct.unpack_from("<I", p, 2)[0] for p in pcds]
-        if any(b < a for a, b in zip(self.cps, self.cps[1:], strict=False)):
-            raise CorruptFile("Word piece table positions are not in order")
-
-    def text(self, start: int, end: int) -> str:
-        """The characters of CPs [start, end), one per CP; CPs beyond the last piece are absent."""
-        out: list[str] = []
-        i = max(0, bisect.bisect_right(self.cps, start) - 1)
-        while i < len(self.fcs) and self.cps[i] < end:
-            a, b = max(start, self.cps[i]), min(end, self.cps[i + 1])
-            if a < b:
-                out.append(self._decode(i, a - self.cps[i], b - a))
-            i += 1
-        return "".join(out)
-
-    def fc(self, cp: int) -> int | None:
-        """The byte offset in the WordDocument stream of the character at ``cp``."""
-        i = bisect.bisect_right(self.cps, cp) - 1
-        if i < 0 or i >= len(self.fcs):
-            return None
-        raw = self.fcs[i]
-        if raw & 0x40000000:
-            return (raw & 0x3FFFFFFF) // 2 + cp - self.cps[i]
-        return raw + 2 * (cp - self.cps[i])
-
-    def cps_of(self, fc_a: int, fc_b: int) -> Iterator[tuple[int, int]]:
-        """The CP ranges whose bytes lie in [fc_a, fc_b) of the WordDocument stream."""
-        for i, raw in enumerate(self.fcs):
-            width = 1 if raw & 0x40000000 else 2
-            base = (raw & 0x3FFFFFFF) // 2 if width == 1 else raw
-            a, b = max(fc_a, base), min(fc_b, base + width * (self.cps[i + 1] - self.cps[i]))
-            if a < b:
-                yield self.cps[i] + (a - base) // width, self.cps[i] + (b - base + width - 1) // width
-
-    def _decode(self, i: int, skip: int, count: int) -> str:
-        raw = self.fcs[i]
-        if raw & 0x40000000:
-            start = (raw & 0x3FFFFFFF) // 2 + skip
-            data = blob_at(self.word, start, count, "Word text piece")
-            return compressed(data, self.codepage)
-        data = blob_at(self.word, raw + 2 * skip, 2 * count, "Word text piece")
-        return data.decode("utf-16-le", "surrogatepass")
-
-
-def compressed(data: bytes, codepage: str | None) -> str:
-    """An 8-bit piece: cp1252 (the spec), or a CJK codepage when the bytes are clearly that.
-
-    A multi-byte character is followed by NULs so that the text keeps one character per CP.
-    """
-    if codepage and any(b >= 0x80 for b in data):
-        text = _multibyte(data, codepage)
-        if text is not None:
-            return text
-    return data.decode("latin-1").translate(_COMPRESSED)
-
-
-def _multibyte(data: bytes, codepage: str) -> str | None:
-    """``data`` in ``codepage`` when it decodes fully, with at least two multi-byte characters and
-    every non-ASCII character multi-byte and printable (Latin text with accents fails this)."""
-    decoder = codecs.getincrementaldecoder(codepage)()
-    out: list[str] = []
-    wide = pending = 0
-    try:
-        for i in range(len(data)):
-            pending += 1
-            char = decoder.decode(data[i:i + 1])
-            if not char:
-                continue
-            if len(char) != 1 or (ord(char) >= 0x80 and (pending < 2 or not _printable(char))):
-                return None
-            wide += pending > 1
-            out.append(char + "\x00" * (pending - 1))
-            pending = 0
-        decoder.decode(b"", final=True)
-    except UnicodeDecodeError:
-        return None
-    return "".join(out) if wide >= 2 and not pending else None
-
-
-def _printable(c: str) -> bool:
-    o = ord(c)
-    return not (0xE000 <= o <= 0xF8FF or o == 0xFFFD or 0x80 <= o < 0xA0)
-
-
-def join_surrogates(text: str) -> str:
-    """Pair UTF-16 surrogate halves kept one per CP; a lone half becomes U+FFFD."""
-    if not any(0xD800 <= ord(c) <= 0xDFFF for c in text):
-        return text
-    return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
 
 
 def sprms(grpprl: bytes) -> Iterator[tuple[int, bytes]]:

@@ -5,7 +5,8 @@ import pkgutil
 import scanner.extractors as pkg
 from scanner.extractors import EXTRACTORS
 
-HELPERS = {"ooxml", "wordbin", "archive_limits"}  # shared readers with no FORMAT of their own
+HELPERS = {"ooxml", "wordbin", "archive_limits",  # shared readers with no FORMAT of their own
+           "wordml", "wordtext", "drawingml", "sheetml", "layout", "pdftext", "pdffallback", "ofdpkg", "oleprops"}
 
 
 def test_every_extractor_module_is_registered():
