@@ -148,3 +148,19 @@ def test_scanned_pdf_mark_is_found_by_the_scan(tmp_path: Path) -> None:
     assert (record.status, record.format) == (Status.OK, "pdf")
     assert record.marking is not None and record.marking.text == "秘密★1年"
     assert record.marking.location == Location("body", page=1, line=1, name="ocr")
+
+
+def test_noise_is_not_a_page_and_is_not_read() -> None:
+    """Texture and noise have no smooth background: text detection is not run on them at all."""
+    import random
+
+    from PIL import Image
+
+    from scanner import ocr
+
+    rng = random.Random(5)
+    noise = Image.frombytes("RGB", (600, 400), rng.randbytes(600 * 400 * 3))
+    assert not ocr.looks_like_page(noise)
+    assert ocr.page_blocks(noise, 1) == []
+    page = Image.open(Path(__file__).parent.parent / "data" / "ocr" / "scan_top.png")
+    assert ocr.looks_like_page(ocr.fit(page))
