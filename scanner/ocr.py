@@ -33,6 +33,8 @@ MIN_OVERLAP = 0.5  # boxes on one line overlap vertically by at least half the s
 THREADS = 1  # onnxruntime threads per engine (one scan worker per core already)
 SMOOTH_STEP = 8  # grey levels between neighbouring pixels of a smooth background
 SMOOTH_SHARE = 0.5  # a page has at least this share of smooth neighbours (scans: 0.8-0.99; noise: < 0.45)
+INK_CONTRAST = 60  # grey levels between ink and the background (the median)
+INK_SHARE = 0.002  # a page with text has at least this share of ink pixels
 _LOGGERS = ("RapidOCR", "OrtInferSession")
 
 
@@ -124,11 +126,12 @@ def read_lines(image: Image) -> tuple[list[OcrLine], int]:
 
 
 def looks_like_page(image: Image) -> bool:
-    """True unless ``image`` is texture or noise with no smooth background (no paper, no screen).
+    """True unless ``image`` cannot hold readable text: noise or texture with no smooth background,
+    or a background with nothing on it that stands out (a blank or washed-out page).
 
     Text detection costs a large part of a second per image whether or not there is text; a
-    document page, scanned or photographed, is mostly smooth background, so neighbouring
-    pixels are close. Random-noise images (and the like) have almost no such pixels.
+    document page, scanned or photographed, is mostly smooth background (neighbouring pixels
+    close) with some ink clearly darker or lighter than it.
     """
     import numpy as np
 
@@ -136,7 +139,8 @@ def looks_like_page(image: Image) -> bool:
     if grey.shape[1] < 2:
         return False
     smooth = np.abs(np.diff(grey, axis=1)) <= SMOOTH_STEP
-    return float(smooth.mean()) >= SMOOTH_SHARE
+    ink = np.abs(grey - int(np.median(grey))) > INK_CONTRAST  # text stands out from the background
+    return float(smooth.mean()) >= SMOOTH_SHARE and float(ink.mean()) >= INK_SHARE
 
 
 def page_blocks(image: Image, page: int) -> list[TextBlock]:

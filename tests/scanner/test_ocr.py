@@ -164,3 +164,17 @@ def test_noise_is_not_a_page_and_is_not_read() -> None:
     assert ocr.page_blocks(noise, 1) == []
     page = Image.open(Path(__file__).parent.parent / "data" / "ocr" / "scan_top.png")
     assert ocr.looks_like_page(ocr.fit(page))
+
+
+def test_a_washed_out_page_with_nothing_on_it_is_not_read() -> None:
+    """Light noise (a blank, grainy scan) is smooth enough but has no ink: no text detection either."""
+    import random
+
+    from PIL import Image, ImageFilter
+
+    from scanner import ocr
+
+    rng = random.Random(6)
+    grain = Image.frombytes("L", (600, 800), bytes(192 | b for b in rng.randbytes(600 * 800)))
+    blank = grain.filter(ImageFilter.GaussianBlur(1.5))
+    assert not ocr.looks_like_page(blank)
