@@ -157,7 +157,8 @@ def _add_evaluate(sub: argparse._SubParsersAction) -> None:
                         description="在留出的评估文件上给出各类别的精确率、召回率和混淆矩阵。")
     ev.add_argument("--model", metavar="MODEL_DIR", default=None, help="模型文件夹（默认随附模型）")
     ev.add_argument("--class", dest="classes", action="append", type=_label_dir, default=[],
-                    metavar="LABEL=DIR", help="评估文件所在文件夹；默认使用 corpus/eval/ 下的留出集")
+                    metavar="LABEL=DIR", help="评估文件所在文件夹；默认使用 corpus/eval/ 与 corpus/public-eval/ 留出集")
+    ev.add_argument("--record", action="store_true", help="把留出集上的结果写入模型卡 card.json")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -53,7 +53,23 @@ def evaluate_command(args: argparse.Namespace) -> int:
         return 2
     docs = from_folders(spec, ScanOptions(ocr=False, classify=False))
     print(report(classifier, docs))
+    if args.record:
+        record_held_out(Path(args.model or SHIPPED), classifier, docs, spec)
     return 0
+
+
+def record_held_out(folder: Path, classifier: Classifier, docs: list[Doc], spec: list[tuple[str, str]]) -> None:
+    """Write the held-out figures into the model card (the card is not among the hashed files)."""
+    import json
+
+    probs = classifier.probabilities([d.text for d in docs])
+    figures = evaluation([d.label for d in docs], predict_labels(probs, classifier.classes,
+                                                                   classifier.data.threshold))
+    card_path = folder / store.CARD
+    card = json.loads(card_path.read_text(encoding="utf-8"))
+    card["held_out"] = {"documents": len(docs), "folders": [f"{label}={path}" for label, path in spec],
+                        "figures": figures}
+    card_path.write_text(json.dumps(card, ensure_ascii=False, indent=1), encoding="utf-8")
 
 
 def report(classifier: Classifier, docs: list[Doc]) -> str:

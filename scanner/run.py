@@ -39,8 +39,8 @@ def scan_paths(paths: Sequence[str], options: ScanOptions, sinks: Sequence[Sink]
     tally = Tally()
     with _progress(options.quiet) as progress:
         task = progress.add_task("扫描中", total=None)
-        counter = threading.Thread(target=_count, args=(paths, options, progress, task), daemon=True)
-        counter.start()
+        if not options.quiet:  # a second walk only to show a total and an ETA
+            threading.Thread(target=_count, args=(paths, options, progress, task), daemon=True).start()
 
         def emit_json(entry: FileEntry, records: list[dict[str, Any]]) -> None:
             for sink in sinks:

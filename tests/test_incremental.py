@@ -130,3 +130,22 @@ def test_resume_after_kill_9_gives_the_same_report(tmp_path):
     store = Store(str(db))
     assert [r[0] for r in store.runs(completed_only=True)] == [1, 2]  # the interrupted run 1 was completed
     assert store.run_info(1)["mode"] == "resumed"
+
+
+def test_ctrl_c_stops_within_seconds_leaving_valid_partial_outputs(tmp_path):
+    share = tmp_path / "share"
+    for i in range(400):
+        write(share / f"f{i:03d}.txt", f"第{i}份材料的正文。\n" * 50)
+    out, db = tmp_path / "partial.jsonl", tmp_path / "results.db"
+    proc = subprocess.Popen([sys.executable, "cli.py", "scan", str(share), "--output", str(out), "--db", str(db),
+                             "--quiet", "--no-model", "--jobs", "1"], cwd=ROOT, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and committed(db) == 0:
+        time.sleep(0.005)
+    proc.send_signal(signal.SIGINT)
+    started = time.monotonic()
+    code = proc.wait(timeout=30)
+    assert time.monotonic() - started < 3.0
+    assert code == 2 and "已中断" in proc.stderr.read()
+    lines = out.read_text(encoding="utf-8").splitlines()
+    assert 0 < len(lines) < 400 and all(json.loads(line)["path"] for line in lines)  # every line a whole record
