@@ -30,6 +30,7 @@ sys.path.insert(0, ROOT)
 def build_tree(root: str, n: int) -> None:
     import docx
 
+    os.makedirs(root, exist_ok=True)
     template = os.path.join(root, "_template.docx")
     d = docx.Document()
     d.add_paragraph("关于做好年度重点工作的通知")
