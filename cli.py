@@ -182,17 +182,10 @@ def _scan(args: argparse.Namespace) -> int:
     if problem:
         print(f"docscan: {problem}", file=sys.stderr)
         return 2
-    model_dir = os.path.abspath(args.model) if args.model else None
-    try:
-        model = None if args.no_model else _model_summary(model_dir)
-        _load_rules(args.rules)
-    except (RuleError, ModelError) as exc:
-        print(f"docscan: {exc}", file=sys.stderr)
+    prepared = _prepare(args, cluster=args.cluster)
+    if prepared is None:
         return 2
-    options = ScanOptions(jobs=args.jobs, timeout=args.timeout, max_size=args.max_size,
-                          excludes=tuple(args.exclude), quiet=args.quiet, ocr=not args.no_ocr,
-                          rules_dir=os.path.abspath(args.rules) if args.rules else None,
-                          classify=not args.no_model, model=model_dir, cluster=args.cluster)
+    options, model = prepared
     plan = Plan(args.format, args.output, args.collect, args.redact, args.db, args.incremental, args.resume)
     try:
         tally = run_scan(args.paths, options, plan, model)
@@ -220,16 +213,10 @@ def _watch(args: argparse.Namespace) -> int:
     if bad or args.settle < 0 or (args.poll is not None and args.poll <= 0) or args.jobs < 1:
         print(f"docscan: 需要已存在的文件夹，--settle >= 0，--poll > 0: {', '.join(map(_safe, bad))}", file=sys.stderr)
         return 2
-    model_dir = os.path.abspath(args.model) if args.model else None
-    try:
-        model = None if args.no_model else _model_summary(model_dir)
-        _load_rules(args.rules)
-    except (RuleError, ModelError) as exc:
-        print(f"docscan: {exc}", file=sys.stderr)
+    prepared = _prepare(args)
+    if prepared is None:
         return 2
-    options = ScanOptions(jobs=args.jobs, timeout=args.timeout, max_size=args.max_size, excludes=tuple(args.exclude),
-                          quiet=args.quiet, ocr=not args.no_ocr, classify=not args.no_model, model=model_dir,
-                          rules_dir=os.path.abspath(args.rules) if args.rules else None)
+    options, model = prepared
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
@@ -242,6 +229,24 @@ def _watch(args: argparse.Namespace) -> int:
     if not args.quiet:
         print(tally.summary(), file=sys.stderr)
     return tally.exit_status
+
+
+def _prepare(args: argparse.Namespace, cluster: str | None = None) -> tuple[ScanOptions, dict | None] | None:
+    """Load the rules and the model once (a broken one stops the command) and build the options.
+
+    Returns None after printing why when either cannot be used.
+    """
+    model_dir = os.path.abspath(args.model) if args.model else None
+    try:
+        model = None if args.no_model else _model_summary(model_dir)
+        _load_rules(args.rules)
+    except (RuleError, ModelError) as exc:
+        print(f"docscan: {exc}", file=sys.stderr)
+        return None
+    options = ScanOptions(jobs=args.jobs, timeout=args.timeout, max_size=args.max_size, excludes=tuple(args.exclude),
+                          quiet=args.quiet, ocr=not args.no_ocr, classify=not args.no_model, model=model_dir,
+                          rules_dir=os.path.abspath(args.rules) if args.rules else None, cluster=cluster)
+    return options, model
 
 
 def _scan_usage_problem(args: argparse.Namespace) -> str | None:
