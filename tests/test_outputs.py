@@ -127,3 +127,16 @@ def test_collect_takes_the_container_of_a_flagged_member(tmp_path):
     assert sorted(os.listdir(evidence)) == ["0001_材料.zip", "登记保存清单.csv", "登记保存清单.docx"]
     register = (evidence / "登记保存清单.csv").read_text(encoding="utf-8-sig")
     assert "材料.zip" in register and "ZIP" in register.upper()
+
+
+def test_verify_catches_a_replaced_or_missing_rendered_report(tree, tmp_path, capsys):
+    out = tmp_path / "r.html"
+    assert main(["scan", str(tree), "--format", "html", "--output", str(out), "--quiet", "--no-model"]) == 1
+    man = str(out) + ".manifest.json"
+    assert main(["verify", man]) == 0
+    original = out.read_bytes()
+    out.write_bytes(original.replace("通知".encode(), "公告".encode()))
+    capsys.readouterr()
+    assert main(["verify", man]) == 1 and "输出文件被修改" in capsys.readouterr().out
+    os.remove(out)
+    assert main(["verify", man]) == 1 and "输出文件缺失" in capsys.readouterr().out
