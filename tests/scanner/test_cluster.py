@@ -25,6 +25,7 @@ from reportlab.pdfgen import canvas
 from scanner import cluster, workers
 from scanner.options import ScanOptions
 from scanner.walk import walk
+from tests.processes import descendants, has_open
 from tests.scanner.pdf_builders import CJK_FONT, Text, build_pdf
 
 BODY = "根据工作安排，现将有关事项通知如下，请各单位认真抓好落实。"
@@ -166,22 +167,6 @@ def test_a_file_over_its_deadline_is_killed_on_the_worker(address, slow_pdf, tmp
         f"note{i}.txt": ("ok", None, "秘密") for i in range(6)}
 
 
-def _descendants(pid):
-    children = {}
-    for name in os.listdir("/proc"):
-        if name.isdigit():
-            try:
-                with open(f"/proc/{name}/stat", "rb") as fh:
-                    stat = fh.read()
-                children.setdefault(int(stat[stat.rindex(b")") + 2:].split()[1]), []).append(int(name))
-            except (OSError, ValueError):
-                pass
-    out, todo = [], [pid]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            out.append(child)
-            todo.append(child)
-    return out
 
 
 def _parent(pid):
@@ -190,11 +175,6 @@ def _parent(pid):
     return int(stat[stat.rindex(b")") + 2:].split()[1])
 
 
-def _has_open(pid, path):
-    try:
-        return any(os.readlink(f"/proc/{pid}/fd/{fd}") == path for fd in os.listdir(f"/proc/{pid}/fd"))
-    except OSError:
-        return False
 
 
 def test_a_dead_worker_costs_only_its_file(address, slow_pdf, tmp_path):
@@ -207,8 +187,8 @@ def test_a_dead_worker_costs_only_its_file(address, slow_pdf, tmp_path):
     def kill_the_worker():  # SIGKILL the Dask worker (the parser child's parent) while the PDF is read
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline and not killed:
-            for pid in _descendants(os.getpid()):
-                if _has_open(pid, target):
+            for pid in descendants(os.getpid()):
+                if has_open(pid, target):
                     killed.append(_parent(pid))
                     os.kill(killed[0], signal.SIGKILL)
                     return

@@ -12,6 +12,7 @@ from reportlab.pdfgen import canvas
 from scanner import workers
 from scanner.options import ScanOptions
 from scanner.walk import walk
+from tests.processes import descendants, has_open
 
 
 def long_pdf(path, pages):
@@ -56,29 +57,8 @@ def test_timeout_kills_the_worker_and_the_scan_goes_on(tmp_path):
     assert time.monotonic() - started < 60
 
 
-def _descendants(pid):
-    children = {}
-    for name in os.listdir("/proc"):
-        if name.isdigit():
-            try:
-                with open(f"/proc/{name}/stat", "rb") as fh:
-                    stat = fh.read()
-                children.setdefault(int(stat[stat.rindex(b")") + 2:].split()[1]), []).append(int(name))
-            except (OSError, ValueError):
-                pass
-    out, todo = [], [pid]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            out.append(child)
-            todo.append(child)
-    return out
 
 
-def _has_open(pid, path):
-    try:
-        return any(os.readlink(f"/proc/{pid}/fd/{fd}") == path for fd in os.listdir(f"/proc/{pid}/fd"))
-    except OSError:
-        return False
 
 
 def test_a_crashed_worker_costs_only_its_file(tmp_path):
@@ -90,8 +70,8 @@ def test_a_crashed_worker_costs_only_its_file(tmp_path):
     def kill_the_worker():  # SIGKILL, as a segfault in a native parser would end it, while it reads the PDF
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
-            for pid in _descendants(os.getpid()):
-                if _has_open(pid, target):
+            for pid in descendants(os.getpid()):
+                if has_open(pid, target):
                     os.kill(pid, signal.SIGKILL)
                     return
             time.sleep(0.005)
