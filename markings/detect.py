@@ -40,7 +40,7 @@ class _Unit(Normalized):
 
 def detect(blocks: Iterable[TextBlock], rules: RuleSet | None = None) -> list[Finding]:
     """Return the findings of one document's blocks (given in reading order)."""
-    detector = _Detector(rules or load_rules())
+    detector = MarkingDetector(rules or load_rules())
     for block in blocks:
         detector.feed(block)
     return detector.finish()
@@ -61,7 +61,9 @@ def strongest(findings: Iterable[Finding]) -> Marking | None:
     return Marking.from_finding(chosen) if chosen is not None else None
 
 
-class _Detector:
+class MarkingDetector:
+    """Marks and mentions of one document (markings.md §10): feed blocks in reading order, then finish()."""
+
     def __init__(self, rules: RuleSet) -> None:
         self.whole = [r for r in rules.rules if r.kind != "mention"]
         self.marks = rules.of_kind("marking")

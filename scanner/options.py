@@ -31,3 +31,10 @@ class ScanOptions:
     cluster: str | None = None  # a Dask scheduler address (tcp:// or tls://); None = the local process pool
     classify: bool = True  # fill `suspected` with the content classifier
     model: str | None = None  # a trained model folder; None = the shipped models/trained/
+    max_memory: int = 4096 * MB  # address space of one worker; exceeding it is that file's error
+    # Extra detectors (scanner/detectors.py), each off unless asked for.
+    pii: bool = False  # personal information (sensitive_info findings)
+    redact_pii: bool = True  # personal numbers appear masked in every report
+    keywords: tuple[str, ...] = ()  # keyword list files (关键词检查)
+    fingerprints: str | None = None  # a store holding registered fingerprints of marked documents
+    rule_packs: tuple[str, ...] = ()  # optional marking regimes, e.g. ("tw", "en")

@@ -50,6 +50,7 @@ class FindingKind(enum.Enum):
     SENSITIVE_INFO = "sensitive_info"
     SUSPECTED = "suspected"
     FINGERPRINT = "fingerprint"
+    KEYWORD = "keyword"
     FILE = "file"
 
 
@@ -122,6 +123,7 @@ class Finding:
     declassified: bool = False
     scheme: str | None = None
     terms: tuple[str, ...] = ()  # a classifier finding's top contributing terms
+    details: tuple[tuple[str, Any], ...] = ()  # kind-specific contract additions (JSON-ready values)
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -141,6 +143,8 @@ class Finding:
             out["declassified"] = True
         if self.terms:
             out["terms"] = list(self.terms)
+        for key, value in self.details:
+            out.setdefault(key, value)
         return out
 
 

@@ -19,6 +19,7 @@ from typing import BinaryIO
 from markings.detect import detect, strongest
 from markings.rule import load_rules
 from scanner import evidence
+from scanner.detectors import run_detectors
 from scanner.errors import CorruptFile, EncryptedFile, TooLarge, UnsupportedContent
 from scanner.extractors import EXTRACTORS
 from scanner.formats import EXTENSIONS, extension_mismatch
@@ -122,7 +123,7 @@ def _scan_content(subject: _Subject, fh: BinaryIO, ev: Evidence, options: ScanOp
         sample = _Sample(guard, SAMPLE_CHARS)
         # The name leads the text: a title such as 保密知识题库 tells the detector it reads training material.
         text = itertools.chain([TextBlock(subject.name, Location(part="filename"))], sample)
-        findings = ((mismatch,) if mismatch else ()) + tuple(detect(text, load_rules(options.rules_dir)))
+        findings = ((mismatch,) if mismatch else ()) + tuple(run_detectors(text, options))
         status, reason = _classify(guard.error) if guard.error is not None else (Status.OK, None)
         suspicion = suspect(sample.text(), options)
         findings += (_suspected_finding(suspicion),) if suspicion else ()
