@@ -15,7 +15,7 @@ from typing import Protocol
 from markings.detect import MarkingDetector
 from markings.rule import load_rules
 from scanner.options import ScanOptions
-from scanner.records import Finding, TextBlock
+from scanner.records import FileRecord, Finding, Suspicion, TextBlock
 
 
 class Detector(Protocol):
@@ -24,6 +24,13 @@ class Detector(Protocol):
 
     def finish(self) -> list[Finding]:
         """The document's findings, once every block has been fed."""
+
+
+# Optional methods a detector may add (looked up with getattr):
+#   suspicion() -> Suspicion | None   after finish(): a content verdict (e.g. a keyword list that counts
+#                                     toward `suspected`); the strongest score of all verdicts is reported.
+#   after(record: FileRecord) -> None once the document's record is built (e.g. register the fingerprints
+#                                     of a marked document); runs in the worker, must not raise.
 
 
 Factory = Callable[[ScanOptions], "Detector | None"]
@@ -43,10 +50,22 @@ def detectors_for(options: ScanOptions) -> list[Detector]:
     return [d for d in (factory(options) for factory in FACTORIES) if d is not None]
 
 
-def run_detectors(blocks: Iterable[TextBlock], options: ScanOptions) -> list[Finding]:
+def run_detectors(blocks: Iterable[TextBlock], detectors: list[Detector]) -> list[Finding]:
     """Feed ``blocks`` to every detector once and return their findings in registration order."""
-    detectors = detectors_for(options)
     for block in blocks:
         for detector in detectors:
             detector.feed(block)
     return [finding for detector in detectors for finding in detector.finish()]
+
+
+def suspicions(detectors: list[Detector]) -> list[Suspicion]:
+    """The content verdicts the detectors reached (after ``run_detectors``)."""
+    found = (getattr(d, "suspicion", None) for d in detectors)
+    return [s for s in (f() for f in found if f is not None) if s is not None]
+
+
+def after(detectors: list[Detector], record: FileRecord) -> None:
+    for detector in detectors:
+        hook = getattr(detector, "after", None)
+        if hook is not None:
+            hook(record)

@@ -38,3 +38,4 @@ class ScanOptions:
     keywords: tuple[str, ...] = ()  # keyword list files (关键词检查)
     fingerprints: str | None = None  # a store holding registered fingerprints of marked documents
     rule_packs: tuple[str, ...] = ()  # optional marking regimes, e.g. ("tw", "en")
+    fingerprint_marked: bool = False  # register the fingerprints of every marked file the scan finds

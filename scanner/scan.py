@@ -18,8 +18,8 @@ from typing import BinaryIO
 
 from markings.detect import detect, strongest
 from markings.rule import load_rules
+from scanner import detectors as dets
 from scanner import evidence
-from scanner.detectors import run_detectors
 from scanner.errors import CorruptFile, EncryptedFile, TooLarge, UnsupportedContent
 from scanner.extractors import EXTRACTORS
 from scanner.formats import EXTENSIONS, extension_mismatch
@@ -123,11 +123,14 @@ def _scan_content(subject: _Subject, fh: BinaryIO, ev: Evidence, options: ScanOp
         sample = _Sample(guard, SAMPLE_CHARS)
         # The name leads the text: a title such as 保密知识题库 tells the detector it reads training material.
         text = itertools.chain([TextBlock(subject.name, Location(part="filename"))], sample)
-        findings = ((mismatch,) if mismatch else ()) + tuple(run_detectors(text, options))
+        detectors = dets.detectors_for(options)
+        findings = ((mismatch,) if mismatch else ()) + tuple(dets.run_detectors(text, detectors))
         status, reason = _classify(guard.error) if guard.error is not None else (Status.OK, None)
-        suspicion = suspect(sample.text(), options)
+        suspicion = _strongest_suspicion([suspect(sample.text(), options), *dets.suspicions(detectors)])
         findings += (_suspected_finding(suspicion),) if suspicion else ()
-        return [_record(subject, status, reason, fmt, ev, findings, options, suspicion), *children]
+        record = _record(subject, status, reason, fmt, ev, findings, options, suspicion)
+        dets.after(detectors, record)
+        return [record, *children]
     except Exception as exc:  # the one broad boundary: any failure becomes this file's status
         status, reason = _classify(exc)
         return [_record(subject, status, reason, fmt, ev, names), *children]
@@ -164,6 +167,11 @@ def suspect(text: str, options: ScanOptions) -> Suspicion | None:
 
     classifier = shipped_or(options.model)
     return classifier.predict(text) if classifier is not None else None
+
+
+def _strongest_suspicion(verdicts: list[Suspicion | None]) -> Suspicion | None:
+    found = [v for v in verdicts if v is not None]
+    return max(found, key=lambda v: v.score) if found else None
 
 
 def _suspected_finding(s: Suspicion) -> Finding:
