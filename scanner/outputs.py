@@ -22,7 +22,7 @@ from scanner.report.jsonl import JsonlWriter, read_records
 from scanner.report.meta import RunInfo, now, rules_digest
 from scanner.report.redact import redact
 from scanner.run import scan_paths
-from scanner.store import Store
+from scanner.store import Store, Stored
 from scanner.tally import Tally
 
 RENDERED = ("html", "csv", "docx")
@@ -66,7 +66,7 @@ class StoreHistory:
             same = self.store.entry_records(self.previous, entry, same_identity=True)
             if same is not None:
                 for rec in same:
-                    rec.setdefault("unchanged_since", self.previous)
+                    rec.mark_unchanged(self.previous)
                 return same
         return None
 
@@ -82,7 +82,8 @@ def run_scan(paths: Sequence[str], options: ScanOptions, plan: Plan, model: dict
     with JsonlWriter(plan.jsonl) as writer:
         def sink(entry: FileEntry, records: list[dict[str, Any]]) -> None:
             for data in records:
-                line = json.dumps(redact(data) if plan.redact else data, ensure_ascii=False, separators=(",", ":"))
+                line = data.line if isinstance(data, Stored) and not plan.redact else json.dumps(
+                    redact(data) if plan.redact else data, ensure_ascii=False, separators=(",", ":"))
                 writer.write_line(line)
                 chain.add(line)
             if store:

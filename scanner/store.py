@@ -45,6 +45,29 @@ BATCH = 100  # records per commit at most ...
 COMMIT_SECONDS = 0.5  # ... and at least this often, so little is read again after a crash
 
 
+_COLUMNS = "path, top, identity, status, level, flagged, sha256, json"
+
+
+class Stored(dict):
+    """A record read back from the store: the contract's dict, plus its stored row and JSON line,
+    so that reusing it (an unchanged file, a resumed run) costs no serialisation."""
+
+    __slots__ = ("line", "row")
+
+    @classmethod
+    def from_row(cls, row: tuple[Any, ...]) -> Stored:
+        rec = cls(json.loads(row[-1]))
+        rec.row, rec.line = tuple(row), row[-1]
+        return rec
+
+    def mark_unchanged(self, since: int) -> None:
+        """Say the file is unchanged since run ``since`` (kept when an earlier run already said so)."""
+        if "unchanged_since" in self:
+            return
+        self["unchanged_since"] = since
+        self.line = self.line[:-1] + f',"unchanged_since":{since}}}'  # == json.dumps of the updated dict
+
+
 def identity(entry: FileEntry) -> str:
     """What must be unchanged for a file's record to be reused: size, mtime, inode, device."""
     return f"{entry.size}:{entry.mtime!r}:{entry.inode}:{entry.device}"
@@ -96,9 +119,15 @@ class Store:
 
     # ---- records ----
     def add_entry(self, run_id: int, entry: FileEntry, records: Sequence[dict[str, Any]]) -> None:
-        """Store one walked file's records (its own, then its members'); commits at file boundaries."""
+        """Store one walked file's records (its own, then its members'); commits at file boundaries.
+
+        Records read back from the store (``Stored``) are written as they were, not serialised again.
+        """
         rows = []
         for rec in records:
+            if isinstance(rec, Stored):
+                rows.append((run_id, *rec.row[:-1], rec.line))
+                continue
             top = rec["path"] == entry.path
             level = (rec.get("marking") or {}).get("level")
             rows.append((run_id, rec["path"], int(top), identity(entry) if top and not entry.skip else None,
@@ -114,16 +143,21 @@ class Store:
         for (blob,) in self.db.execute("SELECT json FROM records WHERE run_id = ? ORDER BY path", (run_id,)):
             yield json.loads(blob)
 
-    def entry_records(self, run_id: int, entry: FileEntry, same_identity: bool) -> list[dict[str, Any]] | None:
-        """The stored records of ``entry`` (and its members) in ``run_id``; None when there are none, or
-        when ``same_identity`` is asked and the file changed since."""
-        row = self.db.execute("SELECT identity, json FROM records WHERE run_id = ? AND path = ? AND top = 1",
-                              (run_id, entry.path)).fetchone()
-        if row is None or (same_identity and (entry.skip or row[0] != identity(entry))):
+    def entry_records(self, run_id: int, entry: FileEntry, same_identity: bool) -> list[Stored] | None:
+        """The stored records of ``entry`` (then its members') in ``run_id``, in one query; None when there
+        are none, or when ``same_identity`` is asked and the file changed since."""
+        # One range over the primary key: the file itself, then anything named "path!/..." (its members);
+        # other names that sort in between (a sibling "path!!x") are dropped below.
+        rows = self.db.execute(f"SELECT {_COLUMNS} FROM records WHERE run_id = ? AND path >= ? AND path < ? "
+                               "ORDER BY rowid", (run_id, entry.path, entry.path + "!0")).fetchall()
+        own = next((row for row in rows if row[0] == entry.path and row[1] == 1), None)
+        if own is None:
             return None
-        members = self.db.execute("SELECT json FROM records WHERE run_id = ? AND path > ? AND path < ? ORDER BY rowid",
-                                  (run_id, entry.path + "!/", entry.path + "!0"))
-        return [json.loads(row[1])] + [json.loads(blob) for (blob,) in members]
+        inside = entry.path + "!/"
+        rows = [own] + [row for row in rows if row[0].startswith(inside)]
+        if same_identity and (entry.skip or rows[0][2] != identity(entry)):
+            return None
+        return [Stored.from_row(row) for row in rows]
 
     def removed(self, before: int, now: int) -> list[str]:
         """Files (not members) recorded in run ``before`` and absent from run ``now``."""

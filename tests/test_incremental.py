@@ -73,6 +73,34 @@ def test_unchanged_rescan_reuses_every_record(share, tmp_path):
     assert second == first
 
 
+def test_reused_records_keep_members_and_never_mix_up_names_that_sort_together(share, tmp_path):
+    """A reused archive keeps its members; siblings whose names sort between "a.zip" and its members
+    ("a.zip x", "a.zip!!b") are records of their own; a third run keeps the first unchanged_since."""
+    import zipfile
+
+    with zipfile.ZipFile(share / "a.zip", "w") as zf:
+        zf.writestr("inner/秘密.txt", "秘密★1年\n附件\n")
+        zf.writestr("inner/plain.txt", "普通附件\n")
+    write(share / "a.zip x", "机密★5年\n")
+    write(share / "a.zip!!b", "普通\n")
+    db = tmp_path / "results.db"
+    scan(share, tmp_path / "1.jsonl", db)
+    scan(share, tmp_path / "2.jsonl", db, "--incremental")
+    scan(share, tmp_path / "3.jsonl", db, "--incremental")
+    lines = {n: open(tmp_path / n, encoding="utf-8").read().splitlines() for n in ("1.jsonl", "2.jsonl", "3.jsonl")}
+    first = sorted((json.loads(line) for line in lines["1.jsonl"]), key=lambda r: r["path"])
+    for name, since in (("2.jsonl", 1), ("3.jsonl", 1)):
+        again = sorted((json.loads(line) for line in lines[name]), key=lambda r: r["path"])
+        assert [r["path"] for r in again] == [r["path"] for r in first]
+        assert all(r.pop("unchanged_since") == since for r in again)
+        assert again == first
+        # each reused line is byte-for-byte what serialising its record gives (the manifest chain hashes lines)
+        assert lines[name] == [json.dumps(json.loads(x), ensure_ascii=False, separators=(",", ":"))
+                               for x in lines[name]]
+    members = [r["path"] for r in first if "!/" in r["path"]]
+    assert sorted(os.path.basename(p) for p in members) == ["plain.txt", "秘密.txt"]
+
+
 def test_diff_reports_new_gone_and_changed_levels(share, tmp_path, capsys):
     db = tmp_path / "results.db"
     scan(share, tmp_path / "1.jsonl", db)
