@@ -274,16 +274,16 @@ def _load_rules(folder: str | None) -> None:
 
 
 def _model_summary(folder: str | None) -> dict | None:
-    """Load the model once here (a broken model stops the scan) and describe it for the reports."""
-    from models.classify import SHIPPED, shipped_or
+    """Check the model's files against its card (a changed or broken model stops the scan) and describe
+    it for the reports. Only the workers load it: a rescan that reads nothing never pays for it."""
+    from models.store import CARD, SHIPPED, verify
 
+    if folder is None and not (SHIPPED / CARD).exists():
+        return None
     try:
-        classifier = shipped_or(folder)
+        card, _ = verify(folder or SHIPPED)
     except ModelError as exc:
         raise ModelError(f"模型无法使用 (model error): {exc}") from exc
-    if classifier is None:
-        return None
-    card = classifier.data.card
     return {"path": folder or str(SHIPPED), "sha256": card.get("sha256"), "threshold": card.get("threshold"),
             "training": {k: card.get("training", {}).get(k) for k in ("documents", "manifest_sha256")}}
 

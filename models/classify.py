@@ -19,7 +19,7 @@ from models.mask import mask
 from scanner.records import Suspicion
 
 PUBLIC = "公开"
-SHIPPED = Path(__file__).parent / "trained"
+SHIPPED = store.SHIPPED
 TOP_TERMS = 8
 
 

@@ -15,14 +15,16 @@ import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-
-import numpy as np
+from typing import TYPE_CHECKING, Any
 
 from scanner.errors import ModelError
 
+if TYPE_CHECKING:
+    import numpy as np
+
 FORMAT = "docscan-model/1"
 VOCAB, ARRAYS, CARD = "vocab.json", "arrays.npz", "card.json"
+SHIPPED = Path(__file__).parent / "trained"  # the model that ships with the package
 ARRAY_NAMES = ("idf_word", "idf_char", "coef", "intercept")
 
 
@@ -45,6 +47,8 @@ def save(data: ModelData, folder: str | Path) -> dict[str, Any]:
     os.chmod(folder, 0o700)
     vocab = json.dumps({"word": data.word_vocab, "char": data.char_vocab}, ensure_ascii=False).encode()
     buf = io.BytesIO()
+    import numpy as np  # numpy is imported where arrays are handled, not to check a model's hashes
+
     np.savez_compressed(buf, **{k: data.arrays[k] for k in ARRAY_NAMES})
     arrays = buf.getvalue()
     card = {**data.card, "format": FORMAT, "classes": list(data.classes), "temperature": data.temperature,
@@ -56,8 +60,11 @@ def save(data: ModelData, folder: str | Path) -> dict[str, Any]:
     return card
 
 
-def load(folder: str | Path) -> ModelData:
-    """Read and verify a model folder. Raises ModelError with a one-line reason."""
+def verify(folder: str | Path) -> tuple[dict[str, Any], dict[str, bytes]]:
+    """Read a model folder's card and check its files against the card's hashes (no numpy needed).
+
+    Returns the card and the files' bytes. Raises ModelError with a one-line reason.
+    """
     folder = Path(folder)
     card = _json(_read(folder / CARD), CARD)
     if not isinstance(card, dict) or card.get("format") != FORMAT:
@@ -66,6 +73,15 @@ def load(folder: str | Path) -> ModelData:
     for name, blob in blobs.items():
         if _sha(blob) != card.get("sha256", {}).get(name):
             raise ModelError(f"{folder / name}: sha256 does not match the model card (file changed or tampered with)")
+    return card, blobs
+
+
+def load(folder: str | Path) -> ModelData:
+    """Read and verify a model folder. Raises ModelError with a one-line reason."""
+    folder = Path(folder)
+    card, blobs = verify(folder)
+    import numpy as np
+
     vocab = _json(blobs[VOCAB], VOCAB)
     try:
         with np.load(io.BytesIO(blobs[ARRAYS]), allow_pickle=False) as npz:
