@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable
 from typing import Protocol
 
 from markings.detect import MarkingDetector
+from markings.pii import pii_detector
 from markings.rule import load_rules
 from scanner.options import ScanOptions
 from scanner.records import FileRecord, Finding, Suspicion, TextBlock
@@ -42,6 +43,7 @@ def _markings(options: ScanOptions) -> Detector:
 
 FACTORIES: tuple[Factory, ...] = (
     _markings,
+    pii_detector,
 )
 
 

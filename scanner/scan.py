@@ -8,6 +8,7 @@ scanned through the same boundary, with the path ``container!/member``.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import io
 import itertools
@@ -17,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import BinaryIO
 
 from markings.detect import detect, strongest
+from markings.pii import redact as redact_pii
 from markings.rule import load_rules
 from scanner import detectors as dets
 from scanner import evidence
@@ -270,9 +272,10 @@ def _cap(findings: tuple[Finding, ...], options: ScanOptions) -> tuple[Finding, 
     kept: list[Finding] = []
     others = 0
     for f in findings:
-        if f.kind is FindingKind.MARKING or others < options.max_findings:
+        always = f.kind is FindingKind.MARKING or f.location.part == "file"  # markings and detectors' summaries
+        if always or others < options.max_findings:
             kept.append(f)
-        others += f.kind is not FindingKind.MARKING
+        others += not always
     dropped = others - options.max_findings
     if dropped > 0:
         kept.append(Finding(FindingKind.FILE, None, "findings-truncated",
@@ -286,6 +289,9 @@ def _record(subject: _Subject, status: Status, error: str | None, fmt: str | Non
             suspicion: Suspicion | None = None) -> FileRecord:
     if options is not None:
         findings = _cap(findings, options)
+        if options.pii and options.redact_pii:  # another detector's excerpt may hold a personal number
+            findings = tuple(f if f.kind is FindingKind.SENSITIVE_INFO else
+                             dataclasses.replace(f, context=redact_pii(f.context)) for f in findings)
     return FileRecord(path=subject.path, status=status, error=error, format=fmt, size=ev.size,
                       mtime=ev.mtime, sha256=ev.sha256, marking=strongest(findings), findings=findings,
                       suspected=suspicion)
