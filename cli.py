@@ -18,7 +18,7 @@ import re
 import sys
 from collections.abc import Sequence
 
-from scanner import __version__
+from scanner import __version__, smb
 from scanner.errors import DocscanError, ModelError, RuleError
 from scanner.options import MB, ScanOptions
 
@@ -91,6 +91,7 @@ def _add_scan(sub: argparse._SubParsersAction) -> None:
                       help="配合 --db：只读取上次完整检查以来新增或改变的文件，其余沿用结果库中的记录（规则或模型变化时全部重读）")
     scan.add_argument("--resume", action="store_true", help="配合 --db：继续上次被中断的同一检查，已完成的文件不再读取")
     scan.add_argument("--quiet", "-q", action="store_true", help="不显示进度和汇总")
+    smb.add_arguments(scan)
 
 
 def _add_report(sub: argparse._SubParsersAction) -> None:
@@ -178,7 +179,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _scan(args: argparse.Namespace) -> int:
     from scanner.outputs import Plan, run_scan
 
-    problem = _scan_usage_problem(args)
+    problem = _scan_usage_problem(args) or smb.prepare(args)  # SMB: credentials, server and share checked first
     if problem:
         print(f"docscan: {problem}", file=sys.stderr)
         return 2
@@ -250,7 +251,7 @@ def _prepare(args: argparse.Namespace, cluster: str | None = None) -> tuple[Scan
 
 
 def _scan_usage_problem(args: argparse.Namespace) -> str | None:
-    missing = [p for p in args.paths if not os.path.lexists(p)]
+    missing = [p for p in args.paths if not smb.is_smb(p) and not os.path.lexists(p)]
     if missing:
         return f"路径不存在 (no such path): {', '.join(map(_safe, missing))}"
     if args.jobs < 1 or args.timeout <= 0:

@@ -9,6 +9,7 @@ reported, not silently kept. A flagged archive member is collected as its contai
 from __future__ import annotations
 
 import hashlib
+import ntpath
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -43,7 +44,7 @@ def collect(records: Iterable[dict[str, Any]], folder: str) -> list[Collected]:
 
 
 def _copy(number: int, original: str, rec: dict[str, Any], fmt: str | None, folder: str) -> Collected:
-    name = os.path.basename(original)
+    name = (ntpath if original.startswith("\\\\") else os.path).basename(original)  # UNC paths from smb://
     target = os.path.join(folder, f"{number:04d}_{name}")
     member = rec["path"].split("!/", 1)[1] if "!/" in rec["path"] else None
     item = {"name": name, "format": fmt, "level": _level(rec), "original_path": original,

@@ -12,6 +12,7 @@ import stat
 from datetime import UTC, datetime
 from typing import BinaryIO
 
+from scanner import smb
 from scanner.records import Evidence
 
 CHUNK = 1 << 20
@@ -30,6 +31,8 @@ def open_readonly(fspath: str) -> BinaryIO:
 
     Raises OSError (NotRegularFile when it is no longer a regular file).
     """
+    if smb.is_smb(fspath):  # a file on an SMB share, read over the network (scanner/smbio.py)
+        return smb.open_readonly(fspath)
     flags = os.O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_BINARY
     try:
         fd = os.open(fspath, flags | O_NOATIME)

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from scanner import smb
 from scanner.options import ScanOptions
 from scanner.records import FileEntry, is_flagged
 from scanner.report import manifest
@@ -73,7 +74,8 @@ class StoreHistory:
 
 def run_scan(paths: Sequence[str], options: ScanOptions, plan: Plan, model: dict[str, Any] | None) -> Tally:
     """Scan, write every output of ``plan``, and return the tally. Raises OSError on output failures."""
-    run = RunInfo([os.path.abspath(p) for p in paths], rules=rules_digest(options.rules_dir), model=model,
+    run = RunInfo([p if smb.is_smb(p) else os.path.abspath(p) for p in paths],  # smb:// URLs stay as given
+                  rules=rules_digest(options.rules_dir), model=model,
                   options={"jobs": options.jobs, "timeout": options.timeout, "max_size": options.max_size,
                            "ocr": options.ocr, "redact": plan.redact, "excludes": list(options.excludes)})
     store = Store(plan.db) if plan.db else None

@@ -11,6 +11,7 @@ import os
 import stat
 from collections.abc import Iterable, Iterator
 
+from scanner import smb
 from scanner.records import FileEntry
 
 SPECIAL = (
@@ -28,8 +29,8 @@ def printable(fspath: str) -> str:
 
 def walk(paths: Iterable[str], excludes: tuple[str, ...] = ()) -> Iterator[FileEntry]:
     """Yield an entry for every file under ``paths`` in sorted, depth-first order."""
-    for top in paths:
-        yield from _walk_one(top, excludes)
+    for top in paths:  # smb://HOST/SHARE/path is listed over SMB, never mounted (scanner/smbwalk.py)
+        yield from smb.walk(top, excludes) if smb.is_smb(top) else _walk_one(top, excludes)
 
 
 def _walk_one(top: str, excludes: tuple[str, ...]) -> Iterator[FileEntry]:
