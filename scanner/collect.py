@@ -68,7 +68,7 @@ def _copy_bytes(source: str, target: str) -> tuple[str, int]:
     h = hashlib.sha256()
     size = 0
     with evidence.open_readonly(source) as src:
-        st = os.fstat(src.fileno())
+        st = evidence.fstat(src)
         fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "wb") as dst:
             for chunk in iter(lambda: src.read(CHUNK), b""):

@@ -48,6 +48,13 @@ def open_readonly(fspath: str) -> BinaryIO:
         raise
 
 
+def fstat(fh: BinaryIO) -> os.stat_result:
+    """Size and times of an open file: the file's own ``stat()`` when it has one (a file on an SMB
+    share, which has no descriptor), else fstat of its descriptor."""
+    own = getattr(fh, "stat", None)
+    return own() if own is not None else os.fstat(fh.fileno())
+
+
 def iso_mtime(mtime: float) -> str:
     """ISO 8601 with the local UTC offset, to the second."""
     return datetime.fromtimestamp(mtime, tz=UTC).astimezone().isoformat(timespec="seconds")
@@ -55,7 +62,7 @@ def iso_mtime(mtime: float) -> str:
 
 def take(fh: BinaryIO, hash_it: bool = True) -> Evidence:
     """Size and mtime from the open file, sha256 of its bytes; leaves ``fh`` at offset 0."""
-    st = os.fstat(fh.fileno())
+    st = fstat(fh)
     digest = None
     if hash_it:
         h = hashlib.sha256()

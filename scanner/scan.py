@@ -91,7 +91,7 @@ def scan_file(entry: FileEntry, options: ScanOptions) -> list[FileRecord]:
         return [_record(subject, Status.ERROR, f"cannot open: {exc.strerror or exc}", None,
                         _entry_evidence(entry), names)]
     with fh:
-        size = os.fstat(fh.fileno()).st_size
+        size = evidence.fstat(fh).st_size
         if size > options.max_size:
             reason = f"larger than --max-size ({size} > {options.max_size} bytes)"
             return [_record(subject, Status.SKIPPED, reason, None, evidence.take(fh, hash_it=False), names)]

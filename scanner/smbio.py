@@ -14,7 +14,7 @@ import atexit
 import errno
 import io
 import os
-import tempfile
+import stat
 import threading
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -151,27 +151,20 @@ class _ReadOnlyRaw(io.RawIOBase):
 
 
 class SmbFile(io.BufferedReader):
-    """A file on a share, buffered, seekable; ``fileno()`` is a stand-in that cannot be read.
+    """A file on a share, buffered, seekable. It has no descriptor: ``stat()`` gives its size and
+    times as the server reported them when the file was opened (see scanner.evidence.fstat)."""
 
-    The rest of docscan takes size and times with ``os.fstat(fh.fileno())``: the stand-in is an
-    empty, sparse in-memory file (opened O_PATH, so reading it fails loudly) whose size and times
-    are the remote file's, as the server reported them when the file was opened.
-    """
-
-    def __init__(self, raw: _ReadOnlyRaw, carrier: int) -> None:
+    def __init__(self, raw: _ReadOnlyRaw, size: int, atime_ns: int, mtime_ns: int) -> None:
         super().__init__(raw, buffer_size=CHUNK)
-        self._carrier = carrier
+        self._stat = os.stat_result((stat.S_IFREG | 0o444, 0, 0, 1, 0, 0, size, atime_ns / 1e9, mtime_ns / 1e9,
+                                     mtime_ns / 1e9),
+                                    {"st_atime_ns": atime_ns, "st_mtime_ns": mtime_ns, "st_ctime_ns": mtime_ns})
+
+    def stat(self) -> os.stat_result:
+        return self._stat
 
     def fileno(self) -> int:
-        return self._carrier
-
-    def close(self) -> None:
-        try:
-            super().close()
-        finally:
-            if self._carrier >= 0:
-                os.close(self._carrier)
-                self._carrier = -1
+        raise io.UnsupportedOperation("a file on an SMB share has no descriptor")
 
 
 def open_readonly(path: str) -> SmbFile:
@@ -188,8 +181,7 @@ def open_readonly(path: str) -> SmbFile:
         raise os_error(exc, address.unc) from exc
     try:
         handle = raw.handle
-        carrier = _carrier(handle.end_of_file, _ns(handle.last_access_time), _ns(handle.last_write_time))
-        return SmbFile(raw, carrier)
+        return SmbFile(raw, handle.end_of_file, _ns(handle.last_access_time), _ns(handle.last_write_time))
     except BaseException:
         raw.close()
         raise
@@ -200,29 +192,6 @@ def _ns(value: datetime) -> int:
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
     return max(0, (value - EPOCH) // MICROSECOND * 1000)
-
-
-def _carrier(size: int, atime_ns: int, mtime_ns: int) -> int:
-    """A descriptor whose fstat() shows ``size`` and the times, holding no data and unreadable."""
-    if hasattr(os, "memfd_create"):
-        fd = os.memfd_create("docscan-smb-stat", os.MFD_CLOEXEC)
-    else:
-        fd, name = tempfile.mkstemp(prefix="docscan-smb-")
-        os.unlink(name)
-    try:
-        os.ftruncate(fd, size)
-        os.utime(fd, ns=(atime_ns, mtime_ns))
-    except BaseException:
-        os.close(fd)
-        raise
-    o_path = getattr(os, "O_PATH", 0)
-    try:
-        stand_in = os.open(f"/proc/self/fd/{fd}", o_path | os.O_CLOEXEC) if o_path else fd
-    except OSError:  # no /proc: keep the data-less descriptor itself
-        return fd
-    if stand_in != fd:
-        os.close(fd)
-    return stand_in
 
 
 def stamp(value: datetime) -> float:

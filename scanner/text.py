@@ -23,7 +23,7 @@ def read_text(fspath: str, options: ScanOptions, limit: int = 200_000) -> str:
     Raises OSError and the extractors' errors (EncryptedFile, CorruptFile, ...).
     """
     with evidence.open_readonly(fspath) as fh:
-        pr = probe(fh, os.fstat(fh.fileno()).st_size, os.path.basename(fspath))
+        pr = probe(fh, evidence.fstat(fh).st_size, os.path.basename(fspath))
         extractor = next((x for x in EXTRACTORS if x.sniff(pr)), None)
         if extractor is None:
             return ""

@@ -111,7 +111,7 @@ def test_a_missing_top_is_one_skipped_entry(server: Samba) -> None:
     assert entry.skip == "cannot be read: No such file or directory"
 
 
-def test_open_is_random_access_and_fstat_shows_the_remote_file(server: Samba, share_dir: str) -> None:
+def test_open_is_random_access_and_stat_shows_the_remote_file(server: Samba, share_dir: str) -> None:
     local_path = os.path.join(share_dir, "bundle.zip")
     with open(local_path, "rb") as fh:
         data = fh.read()
@@ -121,10 +121,10 @@ def test_open_is_random_access_and_fstat_shows_the_remote_file(server: Samba, sh
         assert fh.read() == data[-22:] and fh.tell() == len(data)
         fh.seek(100)
         assert fh.read(50) == data[100:150]
-        st, local = os.fstat(fh.fileno()), os.stat(local_path)
+        st, local = evidence.fstat(fh), os.stat(local_path)
         assert st.st_size == local.st_size and abs(st.st_mtime_ns - local.st_mtime_ns) < 1000
-        with pytest.raises(OSError):  # the stand-in descriptor holds no data and cannot be read
-            os.read(fh.fileno(), 1)
+        with pytest.raises(OSError):  # no local descriptor stands for a remote file
+            fh.fileno()
     with evidence.open_readonly(local_path) as fh:
         local_ev = evidence.take(fh)
     assert evidence.take_path(server.url("docs", "bundle.zip")) == local_ev
