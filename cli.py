@@ -18,6 +18,7 @@ import re
 import sys
 from collections.abc import Sequence
 
+from markings.rulepacks import add_pack_argument
 from scanner import __version__, smb
 from scanner.errors import DocscanError, ModelError, RuleError
 from scanner.options import MB, ScanOptions
@@ -79,6 +80,7 @@ def _add_scan(sub: argparse._SubParsersAction) -> None:
     scan.add_argument("--no-ocr", action="store_true", help="不对图片和无文字层的 PDF 页面做离线文字识别 (OCR)")
     scan.add_argument("--rules", metavar="DIR", default=None,
                       help="使用 DIR 中的标志规则（TOML）代替内置规则；规则有误时退出码为 2")
+    add_pack_argument(scan)
     scan.add_argument("--model", metavar="DIR", default=None,
                       help="使用 DIR 中训练的内容分类模型（默认使用随附模型 models/trained/）")
     scan.add_argument("--no-model", action="store_true", help="不做内容分类（不填写 suspected）")
@@ -135,6 +137,7 @@ def _add_watch(sub: argparse._SubParsersAction) -> None:
     w.add_argument("--timeout", type=float, default=60.0, metavar="SECONDS", help="单个文件的处理时限")
     w.add_argument("--no-ocr", action="store_true", help="不做离线文字识别")
     w.add_argument("--rules", metavar="DIR", default=None, help="标志规则文件夹")
+    add_pack_argument(w)
     w.add_argument("--model", metavar="DIR", default=None, help="内容分类模型文件夹")
     w.add_argument("--no-model", action="store_true", help="不做内容分类")
     w.add_argument("--redact", action="store_true", help="遮盖上下文摘录")
@@ -240,13 +243,14 @@ def _prepare(args: argparse.Namespace, cluster: str | None = None) -> tuple[Scan
     model_dir = os.path.abspath(args.model) if args.model else None
     try:
         model = None if args.no_model else _model_summary(model_dir)
-        _load_rules(args.rules)
+        _load_rules(args.rules, tuple(args.rule_packs))
     except (RuleError, ModelError) as exc:
         print(f"docscan: {exc}", file=sys.stderr)
         return None
     options = ScanOptions(jobs=args.jobs, timeout=args.timeout, max_size=args.max_size, excludes=tuple(args.exclude),
                           quiet=args.quiet, ocr=not args.no_ocr, classify=not args.no_model, model=model_dir,
-                          rules_dir=os.path.abspath(args.rules) if args.rules else None, cluster=cluster)
+                          rules_dir=os.path.abspath(args.rules) if args.rules else None, cluster=cluster,
+                          rule_packs=tuple(sorted(set(args.rule_packs))))
     return options, model
 
 
@@ -265,11 +269,11 @@ def _scan_usage_problem(args: argparse.Namespace) -> str | None:
     return None
 
 
-def _load_rules(folder: str | None) -> None:
+def _load_rules(folder: str | None, packs: tuple[str, ...] = ()) -> None:
     from markings.rule import load_rules
 
     try:
-        load_rules(folder)
+        load_rules(folder, packs)
     except RuleError as exc:
         raise RuleError(f"规则文件错误 (rule error): {exc}") from exc
 

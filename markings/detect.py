@@ -6,6 +6,11 @@ rules; context.py says whether the unit stands in a strong position. Level words
 that are not marks become mentions (jieba decides compounds, only on that path).
 Per document, at most MAX_MENTIONS mentions are reported and a marking repeated
 with the same rule and text in the same part (a running header) is reported once.
+
+Rule packs (markings/packs/): a rule's ``scheme`` is copied into its findings. Banner
+schemes (``en``) have positions of their own and are read by markings.banner; rules
+with a ``script`` or ``replaces`` are settled after the document by markings.script.
+Without packs neither runs and nothing here changes.
 """
 
 from __future__ import annotations
@@ -15,8 +20,10 @@ import re
 from collections.abc import Iterable
 
 from markings import context as ctx
+from markings.banner import BannerPack
 from markings.normalize import Normalized, normalize, title_spans, unit_texts
 from markings.rule import STATE_LEVELS, Rule, RuleSet, complete, load_rules, nonstandard, word_level
+from markings.script import ScriptPass
 from scanner.records import Finding, FindingKind, Level, Marking, TextBlock
 
 MARKING_THRESHOLD = 0.7
@@ -26,6 +33,7 @@ MENTION_CONFIDENCE = 0.9
 _BRACKET_START = re.compile(r"^[（(【\[](?P<word>(?:警务)?工作秘密|核心商密|普通商密|绝密|机密|秘密|内部)"
                             r"(?:★[^）)】\]]{0,8})?[）)】\]](?=\S)")
 _Hit = tuple[Rule, re.Match[str]]
+HEADER_FIELD = ctx.Position("header-field")  # rules with label_lines: a form field of page 1's header block
 
 
 class _Unit(Normalized):
@@ -65,11 +73,16 @@ class MarkingDetector:
     """Marks and mentions of one document (markings.md §10): feed blocks in reading order, then finish()."""
 
     def __init__(self, rules: RuleSet) -> None:
-        self.whole = [r for r in rules.rules if r.kind != "mention"]
-        self.marks = rules.of_kind("marking")
-        self.title_rules = self.marks + rules.of_kind("negative")
-        self.aux = [r for r in rules.rules if r.kind in ("serial", "urgency", "declassified")]
-        self.level_words = rules.of_kind("mention")
+        own = RuleSet(tuple(r for r in rules.rules if not BannerPack.reads(r)))
+        self.whole = [r for r in own.rules if r.kind != "mention"]
+        self.marks = own.of_kind("marking")
+        self.title_rules = self.marks + own.of_kind("negative")
+        self.aux = [r for r in own.rules if r.kind in ("serial", "urgency", "declassified")]
+        self.level_words = own.of_kind("mention")
+        banners = [r for r in rules.rules if BannerPack.reads(r)]
+        self.packs: list[BannerPack | ScriptPass] = [BannerPack(banners)] if banners else []
+        if ScriptPass.wanted(own.rules):
+            self.packs.append(ScriptPass(own.rules))
         self.state = ctx.DocState()
         self.findings: list[Finding] = []
         self.seen: set[tuple[str, str, str]] = set()
@@ -80,6 +93,8 @@ class MarkingDetector:
         text = block.text
         if not text or text.isspace():
             return
+        for pack in self.packs:
+            pack.feed(block)
         window = self.state.advance(block)
         if self.pending is not None:
             self._follow_up(block)
@@ -99,7 +114,10 @@ class MarkingDetector:
         if state.training or len(state.standalone) >= 3:
             for i in state.demotable:
                 self._demote(i, "mention:training-document", mentions_too=False)
-        return self.findings
+        findings = self.findings
+        for pack in self.packs:
+            findings = pack.finish(findings)
+        return findings
 
     def _unit(self, unit: _Unit, window: ctx.Position | None) -> None:
         block = unit.block
@@ -125,6 +143,8 @@ class MarkingDetector:
     def _whole(self, unit: _Unit, pos: ctx.Position | None, column: ctx.Column | None,
                rule: Rule, match: re.Match[str]) -> None:
         part = unit.block.location.part
+        if pos is None and self._header_field(unit.block, rule, match):
+            pos = HEADER_FIELD
         if column is not None and rule.kind in ("marking", "negative"):
             column.levels += 1
         if rule.kind == "marking":
@@ -133,15 +153,21 @@ class MarkingDetector:
                 self._mark(unit, pos, column, rule, match, 0, set())
             else:
                 reason = reason or "mention:outside-strong-position"
-                self._mention(unit, rule.level, reason, 0, len(unit.norm), column)
+                self._mention(unit, rule.level, reason, 0, len(unit.norm), column, rule.scheme)
         elif rule.kind == "attachment" and part == "body":
             self.state.open_attachment()
         elif rule.kind == "declassified":
             self.state.note_declassified(part)
         elif self._applies(rule, pos, unit.block):
             name = "explicit-public" if rule.kind == "negative" else f"{rule.id}+{pos.name if pos else part}"
-            finding = self._finding(unit, rule.level, name, 0, len(unit.norm), rule.confidence)
+            finding = self._finding(unit, rule.level, name, 0, len(unit.norm), rule.confidence, rule.scheme)
             self._add(finding, rule.kind == "note" or (pos is not None and pos.demotable), column)
+
+    def _header_field(self, block: TextBlock, rule: Rule, match: re.Match[str]) -> bool:
+        """A labelled form field (密等：…) in the first ``rule.label_lines`` body lines of page 1."""
+        loc = block.location
+        return (rule.label_lines > 0 and match.groupdict().get("label") is not None and loc.part == "body"
+                and (loc.page or 1) == 1 and self.state.body_units <= rule.label_lines)
 
     def _applies(self, rule: Rule, pos: ctx.Position | None, block: TextBlock) -> bool:
         """Where a negative, handling or note rule yields a finding (§5.4, §6.2, §8)."""
@@ -186,7 +212,7 @@ class MarkingDetector:
         finding = Finding(FindingKind.MARKING, rule.level, name, unit.original(start, start + match.end()),
                           unit.block.location, unit.excerpt(start, start + match.end()), confidence,
                           period=period.replace(" ", "") if period else None, star=glyph,
-                          nonstandard=oddity,
+                          nonstandard=oddity, scheme=rule.scheme,
                           declassified="declassified" in flags or self.state.declassified_before(key[2]))
         if flags & {"serial", "urgency"} or self._prev_is("serial", unit.block):
             finding = ctx.boost(finding)
@@ -227,7 +253,8 @@ class MarkingDetector:
             if hit is None:
                 continue
             if hit[0].kind == "negative":
-                finding = self._finding(unit, None, "explicit-public", start, end, hit[0].confidence)
+                finding = self._finding(unit, None, "explicit-public", start, end, hit[0].confidence,
+                                        hit[0].scheme)
                 self._add(finding, False, None)
             else:
                 self._mark(unit, pos, None, hit[0], hit[1], start, set())
@@ -253,15 +280,15 @@ class MarkingDetector:
             self._mention(unit, level, reason, s, e, column)
 
     def _mention(self, unit: _Unit, level: Level | None, reason: str, start: int, end: int,
-                 column: ctx.Column | None) -> None:
+                 column: ctx.Column | None, scheme: str | None = None) -> None:
         self.mentions += 1
-        self._add(dataclasses.replace(self._finding(unit, level, reason, start, end, MENTION_CONFIDENCE),
-                                      kind=FindingKind.MENTION), False, column)
+        finding = self._finding(unit, level, reason, start, end, MENTION_CONFIDENCE, scheme)
+        self._add(dataclasses.replace(finding, kind=FindingKind.MENTION), False, column)
 
     def _finding(self, unit: _Unit, level: Level | None, rule: str, start: int, end: int,
-                 confidence: float) -> Finding:
+                 confidence: float, scheme: str | None = None) -> Finding:
         return Finding(FindingKind.MARKING, level, rule, unit.original(start, end), unit.block.location,
-                       unit.excerpt(start, end), confidence)
+                       unit.excerpt(start, end), confidence, scheme=scheme)
 
     def _add(self, finding: Finding, demotable: bool, column: ctx.Column | None) -> int:
         index = len(self.findings)

@@ -38,7 +38,7 @@ Factory = Callable[[ScanOptions], "Detector | None"]
 
 
 def _markings(options: ScanOptions) -> Detector:
-    return MarkingDetector(load_rules(options.rules_dir))
+    return MarkingDetector(load_rules(options.rules_dir, options.rule_packs))
 
 
 FACTORIES: tuple[Factory, ...] = (

@@ -75,9 +75,10 @@ class StoreHistory:
 def run_scan(paths: Sequence[str], options: ScanOptions, plan: Plan, model: dict[str, Any] | None) -> Tally:
     """Scan, write every output of ``plan``, and return the tally. Raises OSError on output failures."""
     run = RunInfo([p if smb.is_smb(p) else os.path.abspath(p) for p in paths],  # smb:// URLs stay as given
-                  rules=rules_digest(options.rules_dir), model=model,
+                  rules=rules_digest(options.rules_dir, options.rule_packs), model=model,
                   options={"jobs": options.jobs, "timeout": options.timeout, "max_size": options.max_size,
-                           "ocr": options.ocr, "redact": plan.redact, "excludes": list(options.excludes)})
+                           "ocr": options.ocr, "redact": plan.redact, "excludes": list(options.excludes),
+                           "rule_packs": list(options.rule_packs)})
     store = Store(plan.db) if plan.db else None
     history = _open_run(store, run, plan) if store else None
     chain = manifest.Chain()
@@ -111,8 +112,10 @@ def run_watch(paths: Sequence[str], options: ScanOptions, plan: Plan, model: dic
     report (and the store); the manifest is written when watching ends. Raises OSError."""
     from scanner.watch import watch
 
-    run = RunInfo([os.path.abspath(p) for p in paths], rules=rules_digest(options.rules_dir), model=model,
-                  options={"jobs": options.jobs, "timeout": options.timeout, "settle": settle, "poll": poll},
+    run = RunInfo([os.path.abspath(p) for p in paths], model=model,
+                  rules=rules_digest(options.rules_dir, options.rule_packs),
+                  options={"jobs": options.jobs, "timeout": options.timeout, "settle": settle, "poll": poll,
+                           "rule_packs": list(options.rule_packs)},
                   mode="watch")
     store = Store(plan.db) if plan.db else None
     if store:

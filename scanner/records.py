@@ -159,12 +159,13 @@ class Marking:
     rule: str
     confidence: float
     declassified: bool = False
+    scheme: str | None = None  # another regime's mark (rule packs: "tw", "en"); None = the mainland's
 
     @classmethod
     def from_finding(cls, finding: Finding) -> Marking:
         assert finding.level is not None
         return cls(finding.level, finding.text, finding.period, finding.location,
-                   finding.rule, finding.confidence, finding.declassified)
+                   finding.rule, finding.confidence, finding.declassified, finding.scheme)
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -177,6 +178,8 @@ class Marking:
         }
         if self.declassified:
             out["declassified"] = True
+        if self.scheme is not None:
+            out["scheme"] = self.scheme
         return out
 
 

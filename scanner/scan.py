@@ -218,7 +218,7 @@ def filename_block(fspath: str) -> TextBlock:
 
 
 def _name_findings(block: TextBlock, options: ScanOptions) -> tuple[Finding, ...]:
-    return tuple(detect([block], load_rules(options.rules_dir)))
+    return tuple(detect([block], load_rules(options.rules_dir, options.rule_packs)))
 
 
 def _encrypted_container(pr: Probe) -> str | None:

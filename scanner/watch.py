@@ -414,7 +414,7 @@ class _Dispatcher:
 def warm(options: ScanOptions) -> int:
     """Load the rules, the tokenizer and the model in a worker, so the first file is not the slow one."""
     text = "秘密★1年 关于落实工作秘密管理的通知"
-    detect([TextBlock(text, Location(part="body"))], load_rules(options.rules_dir))
+    detect([TextBlock(text, Location(part="body"))], load_rules(options.rules_dir, options.rule_packs))
     suspect(text, options)
     return os.getpid()
 

@@ -24,13 +24,18 @@ def now() -> str:
     return datetime.now(UTC).astimezone().isoformat(timespec="seconds")
 
 
-def rules_digest(folder: str | None) -> str:
-    """sha256 over the rule files (name and bytes, sorted): which rule set a report was made with."""
+def rules_digest(folder: str | None, packs: tuple[str, ...] = ()) -> str:
+    """sha256 over the rule files (name and bytes, sorted), then over each rule pack's files
+    (``pack/name`` and bytes): which rule set a report was made with. Without packs the value
+    is what it always was, so stores written before packs existed still match."""
     from markings.rule import RULES_DIR
+    from markings.rulepacks import pack_files
 
     h = hashlib.sha256()
     for path in sorted(Path(folder or RULES_DIR).glob("*.toml")):
         h.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    for pack, path in pack_files(packs):
+        h.update(f"{pack}/{path.name}".encode() + b"\0" + path.read_bytes() + b"\0")
     return h.hexdigest()
 
 
