@@ -81,6 +81,8 @@ def _add_scan(sub: argparse._SubParsersAction) -> None:
     scan.add_argument("--rules", metavar="DIR", default=None,
                       help="使用 DIR 中的标志规则（TOML）代替内置规则；规则有误时退出码为 2")
     add_pack_argument(scan)
+    scan.add_argument("--pii", action="store_true",
+                      help="同时检查个人信息（身份证号、手机号、银行卡号、统一社会信用代码、护照号、电子邮箱；校验位不符的不报），报告中号码遮盖")
     scan.add_argument("--model", metavar="DIR", default=None,
                       help="使用 DIR 中训练的内容分类模型（默认使用随附模型 models/trained/）")
     scan.add_argument("--no-model", action="store_true", help="不做内容分类（不填写 suspected）")
@@ -138,6 +140,7 @@ def _add_watch(sub: argparse._SubParsersAction) -> None:
     w.add_argument("--no-ocr", action="store_true", help="不做离线文字识别")
     w.add_argument("--rules", metavar="DIR", default=None, help="标志规则文件夹")
     add_pack_argument(w)
+    w.add_argument("--pii", action="store_true", help="同时检查个人信息（号码遮盖）")
     w.add_argument("--model", metavar="DIR", default=None, help="内容分类模型文件夹")
     w.add_argument("--no-model", action="store_true", help="不做内容分类")
     w.add_argument("--redact", action="store_true", help="遮盖上下文摘录")
@@ -250,7 +253,7 @@ def _prepare(args: argparse.Namespace, cluster: str | None = None) -> tuple[Scan
     options = ScanOptions(jobs=args.jobs, timeout=args.timeout, max_size=args.max_size, excludes=tuple(args.exclude),
                           quiet=args.quiet, ocr=not args.no_ocr, classify=not args.no_model, model=model_dir,
                           rules_dir=os.path.abspath(args.rules) if args.rules else None, cluster=cluster,
-                          rule_packs=tuple(sorted(set(args.rule_packs))))
+                          rule_packs=tuple(sorted(set(args.rule_packs))), pii=args.pii)
     return options, model
 
 

@@ -118,3 +118,19 @@ def test_custom_rules_folder_is_used_by_workers(tree, tmp_path, capsys):
     assert main(["scan", str(tree), "--rules", str(rules), "--quiet", "--no-model"]) == 0
     recs = {os.path.basename(r["path"]): r for r in records(capsys.readouterr().out)}
     assert recs["通知.txt"]["marking"] is None
+
+
+def test_pii_flag_reports_personal_numbers_masked(tmp_path):
+    """--pii adds sensitive_info findings; the number itself never reaches the report."""
+    id_number = "11010519491231002X"  # the GB 11643-1999 worked example (check character X)
+    doc = tmp_path / "名单.txt"
+    doc.write_text(f"联系人：张三\n身份证号：{id_number}\n", encoding="utf-8")
+    plain, with_pii = tmp_path / "plain.jsonl", tmp_path / "pii.jsonl"
+    assert main(["scan", str(doc), "--no-model", "--quiet", "--output", str(plain)]) == 0
+    assert main(["scan", str(doc), "--no-model", "--quiet", "--pii", "--output", str(with_pii)]) == 0
+    assert '"sensitive_info"' not in plain.read_text(encoding="utf-8")
+    text = with_pii.read_text(encoding="utf-8")
+    [record] = [json.loads(line) for line in text.splitlines()]
+    [finding] = [f for f in record["findings"] if f["kind"] == "sensitive_info"]
+    assert finding["rule"] == "pii-id-card" and finding["text"] == "110105********002X"
+    assert id_number not in text
