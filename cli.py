@@ -19,7 +19,7 @@ import sys
 from collections.abc import Sequence
 
 from markings.rulepacks import add_pack_argument
-from scanner import __version__, smb
+from scanner import __version__, review_run, smb
 from scanner.errors import DocscanError, ModelError, RuleError
 from scanner.options import MB, ScanOptions
 
@@ -52,6 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"docscan {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="命令")
     _add_scan(sub)
+    review_run.add_parser(sub)
     _add_report(sub)
     _add_verify(sub)
     _add_diff(sub)
@@ -175,7 +176,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as exc:  # argparse reports usage errors by exiting
         return int(exc.code or 0)
     commands = {"scan": _scan, "report": _report, "verify": _verify, "diff": _diff, "watch": _watch,
-                "train": _train, "evaluate": _evaluate}
+                "train": _train, "evaluate": _evaluate, "review": review_run.command}
     if args.command not in commands:
         parser.print_help(sys.stderr)
         return 2

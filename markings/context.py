@@ -7,6 +7,12 @@ blocks, only counters and the last unit's text.
 
 "Near the end of the body" for 附注 lines cannot be known while streaming; a
 standalone parenthesised 附注 line counts anywhere in the body (rule fuzhu-nonpublic).
+
+Compiled booklets (汇编): a mark at the head of a sub-document (the top of a later PDF page, the
+first lines after a DOCX page/section break or an 附件 heading) that is followed within a few lines
+by that document's own title, 发文字号 or 发文机关标志 is a confirmed sub-document head. The
+training-document heuristic never demotes it: a booklet whose first item is a notice about a 培训班
+still carries the 内部 mark of its page-37 item (markings.md §4.4, 汇编).
 """
 
 from __future__ import annotations
@@ -26,6 +32,7 @@ TOP_ROWS = 3  # spreadsheet rows whose whole-value marks count
 LEDGER_MIN_LEVELS = 3
 CUE_TAIL_CHARS = 10  # a cue word counts in this many closing characters of the previous unit
 CUE_SHORT_UNIT = 20  # ... of a short unit, or of a longer one not ending a sentence
+HEAD_LINES = 6  # body lines after a sub-document's mark in which its title, 文号 or 发文机关 may follow
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +78,12 @@ _LAW = re.compile(r"^第[一二三四五六七八九十百千零〇\d]+条")
 _PLACEHOLDER = re.compile(r"[×○□]|__|[XxNn]{1,2} ?[年月]")
 LEDGER_HEADER = re.compile(r"^(?:密 ?级|保密等级|保密级别|密级标识) ?:?$")
 _CELL_REF = re.compile(r"([A-Z]{1,3})(\d+)")
+# A 公文's own heading lines: title (关于…的通知), 发文字号 (×发〔2024〕5号), 发文机关标志 (××市人民政府文件).
+DOC_HEAD = re.compile(r"^关于.{2,60}(?:通知|通报|意见|决定|办法|规定|细则|方案|报告|请示|批复|函|纪要"
+                      r"|规划|计划|要点|总结|公告|通告|决议|指示|命令|议案|条例|准则)$"
+                      r"|^.{1,12}[〔\[(（]\d{4}[〕\])）]\s?\d{1,4}\s?号$"
+                      r"|^.{2,30}(?:人民政府|委员会|办公室|办公厅|厅|局|委|部|院)文件$")
+_DOC_HEAD_PLACEHOLDER = re.compile(r"[×X○□]|__")
 _LEVEL_COMPOUND = re.compile("(?:绝密|机密|秘密)级")
 _QUOTES = (("“", "”"), ("「", "」"), ("『", "』"), ("‘", "’"))
 _TITLES = (("《", "》"), ("〈", "〉"))
@@ -105,11 +118,17 @@ class DocState:
         self.standalone: set[str] = set()
         self.demotable: list[int] = []
         self.declass_unit: dict[str, int] = {}
+        self.last_pos: Position | None = None  # the position of the last unit placed
+        self.seen_demotable = 0  # len(demotable) when the previous block was counted
+        self.heads: list[int] = []  # demotable marks at a sub-document start awaiting its title
+        self.head_left = 0
+        self.head_page: int | None = None
 
     def advance(self, block: TextBlock) -> Position | None:
         """Count a non-empty block; return its first-lines window position, if any."""
         self.units += 1
         loc = block.location
+        self._watch_heads(block)
         if loc.part == "filename" and TRAINING_TITLE.search(block.text):
             self.training = True
         if loc.part not in ("body", "table"):
@@ -126,6 +145,29 @@ class DocState:
         self.window -= 1
         return self.window_pos
 
+    def _watch_heads(self, block: TextBlock) -> None:
+        """Confirm the marks that opened a sub-document once its own title follows (module docstring).
+
+        Marks added by the previous block at a section start, a later page top or after an 附件
+        heading become candidates; a 公文 heading line within HEAD_LINES body lines on the same page
+        confirms them, which takes them out of ``demotable``.
+        """
+        added = self.demotable[self.seen_demotable:]
+        if added and self.last_pos in (SECTION_START, PAGE_TOP_LATER, ATTACHMENT):
+            self.heads, self.head_left, self.head_page = list(added), HEAD_LINES, block.location.page
+        if self.heads and block.location.part == "body":
+            text = "".join(block.text.split())
+            joined = "".join(self.prev_text.split()) + text  # a title broken over two lines
+            same_page = block.band is None or block.location.page == self.head_page
+            if same_page and (_doc_head(text) or joined.startswith("关于") and _doc_head(joined)):
+                confirmed = set(self.heads)
+                self.demotable = [i for i in self.demotable if i not in confirmed]
+                self.heads = []
+            self.head_left -= 1
+            if self.head_left <= 0 or not same_page:
+                self.heads = []
+        self.seen_demotable = len(self.demotable)
+
     def open_attachment(self) -> None:
         """An 附件N heading: the next lines are first lines of a sub-document."""
         self.window, self.window_pos = ATTACHMENT_LINES, ATTACHMENT
@@ -134,7 +176,11 @@ class DocState:
         self.prev_text, self.prev_part, self.prev_page = block.text, block.location.part, block.location.page
 
     def position(self, block: TextBlock, window: Position | None) -> Position | None:
-        """Return the strong position ``block`` stands in, or None."""
+        """Return the strong position ``block`` stands in, or None (remembered as ``last_pos``)."""
+        self.last_pos = pos = self._position(block, window)
+        return pos
+
+    def _position(self, block: TextBlock, window: Position | None) -> Position | None:
         loc = block.location
         part = loc.part
         if block.band == "top" and part not in ("filename", "properties"):
@@ -195,6 +241,11 @@ class DocState:
         """True when a 解密 line stood in the same part at most two units before."""
         unit = self.declass_unit.get(part)
         return unit is not None and self.units - unit <= 2
+
+
+def _doc_head(text: str) -> bool:
+    """True for a 公文 heading line (title, 发文字号, 发文机关标志) that is not a template placeholder."""
+    return DOC_HEAD.match(text) is not None and _DOC_HEAD_PLACEHOLDER.search(text) is None
 
 
 def cell_row(cell: str | None) -> int | None:

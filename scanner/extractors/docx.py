@@ -3,7 +3,11 @@
 Reads the package XML with lxml; python-docx is several times slower and drops ``w:sym``. Yields, in
 this order: headers (every section, every type), the body (paragraphs, table cells, text boxes,
 watermarks, deleted revision text), footers, footnotes, endnotes, comments, then the document
-properties. Block text is stripped; empty paragraphs are counted but not yielded.
+properties. Block text is stripped; empty paragraphs are counted but not yielded. Then every embedded
+object (``word/embeddings/``, altChunk parts) as a ``Member`` the scanner reads as a file of its own:
+an OLE package object (``\\x01Ole10Native``) gives the file it wraps, named under the object
+(``word/embeddings/oleObject1.bin/附件.pdf``), an equation object is passed over; limits are the
+container limits of ScanOptions.
 
 Glyphs: a Wingdings symbol (``w:sym``, or a U+0080-U+00FF character in a run whose font is
 Wingdings, such as ``«``) comes out as its private-use code point U+F0xx, so the Wingdings
@@ -26,11 +30,11 @@ from typing import BinaryIO
 
 from lxml import etree
 
-from scanner.errors import CorruptFile
+from scanner.errors import CorruptFile, TooLarge
 from scanner.extractors import ooxml
-from scanner.extractors.wordml import Acc, Flow, W, cells, flat, inline
+from scanner.extractors.wordml import Acc, Flow, W, cells, flat, inline, unwrap_object
 from scanner.options import ScanOptions
-from scanner.records import Location, TextBlock
+from scanner.records import Location, Member, Status, TextBlock
 from scanner.sniff import Probe
 
 FORMAT = "docx"
@@ -44,6 +48,7 @@ _MAIN_TYPES = frozenset(f"application/vnd.{k}.main+xml" for k in (
     "openxmlformats-officedocument.wordprocessingml.document",
     "openxmlformats-officedocument.wordprocessingml.template",
     "ms-word.document.macroEnabled", "ms-word.template.macroEnabledTemplate"))
+_EMBEDDINGS = "word/embeddings/"
 _ALT_MAIN = re.compile(r"word/document\d*\.xml")
 
 _P, _TBL, _PPR, _SECTPR = (W + t for t in ("p", "tbl", "pPr", "sectPr"))
@@ -62,8 +67,8 @@ def sniff(probe: Probe) -> bool:
     return "[Content_Types].xml" in names and any(_ALT_MAIN.fullmatch(n) for n in names)
 
 
-def extract(data: BinaryIO, options: ScanOptions) -> Iterator[TextBlock]:
-    """Yield the document's text blocks in reading order, then its properties.
+def extract(data: BinaryIO, options: ScanOptions) -> Iterator[TextBlock | Member]:
+    """Yield the document's text blocks in reading order, then its properties, then embedded objects.
 
     Stops after about ``options.max_text_chars`` characters (properties are always given).
     Raises EncryptedFile (encrypted members), CorruptFile (no main part, broken XML),
@@ -77,6 +82,36 @@ def extract(data: BinaryIO, options: ScanOptions) -> Iterator[TextBlock]:
             if budget < 0:
                 break
         yield from ooxml.properties(zf)
+        yield from _embedded(zf, options)
+
+
+def _embedded(zf: zipfile.ZipFile, options: ScanOptions) -> Iterator[Member]:
+    """Embedded objects and altChunk parts as Members (a part over a limit: a SKIPPED Member).
+
+    Raises TooLarge past ``max_members`` objects.
+    """
+    chunks = [t for kind, t in ooxml.rels(zf, _main_part(zf), _STRICT).values() if kind == "aFChunk"]
+    names = [i.filename for i in zf.infolist() if i.filename.startswith(_EMBEDDINGS) and not i.is_dir()]
+    total = 0
+    for count, name in enumerate(dict.fromkeys(names + chunks), 1):
+        if count > options.max_members:
+            raise TooLarge(f"more than {options.max_members} embedded objects; the first were scanned")
+        info = ooxml.member_info(zf, name)
+        if info is None:
+            continue
+        size = info.file_size
+        if size > options.max_member_size or total + size > options.max_total_size:
+            yield Member(name, None, None, Status.SKIPPED, "embedded object over the size limits", size)
+            continue
+        try:
+            blob = ooxml.read_member(zf, name) or b""
+        except (TooLarge, CorruptFile) as exc:
+            yield Member(name, None, None, Status.ERROR, str(exc), size)
+            continue
+        total += len(blob)
+        member = unwrap_object(name, blob)
+        if member is not None:
+            yield member
 
 
 def _document(zf: zipfile.ZipFile) -> Iterator[TextBlock]:

@@ -9,16 +9,23 @@ Glyphs: a Wingdings symbol (``w:sym``, or a U+0080-U+00FF character in a run who
 Wingdings, such as ``«``) comes out as its private-use code point U+F0xx, so the Wingdings
 star is always ``"\\uF0AB"``; other symbol fonts' codes come out as U+FFFD (``symbol_char``, which
 the Word 97-2003 extractor shares).
+
+Embedded objects: ``unwrap_object`` turns an OLE package object of ``word/embeddings/`` into the
+file it wraps (``\\x01Ole10Native``, or an Acrobat ``CONTENTS`` stream), as a Member for the scanner.
 """
 
 from __future__ import annotations
 
+import posixpath
+import struct
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from lxml import etree
 
+from scanner.extractors.archive_limits import clean_name, decode_name
 from scanner.extractors.ooxml import ALTERNATE_CONTENT, WINGDINGS, branch
+from scanner.records import Member
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 _V = "{urn:schemas-microsoft-com:vml}"
@@ -242,3 +249,54 @@ def _grid(props: etree._Element | None, name: str, default: int) -> int:
         return int(el.get(_VAL, default)) if el is not None else default
     except ValueError:
         return default
+
+
+def unwrap_object(name: str, blob: bytes) -> Member | None:
+    """The file an OLE package object wraps (Ole10Native, Acrobat CONTENTS), else the object itself;
+    None for an equation (Equation Editor / MathType objects hold formulas, not files or text)."""
+    if not blob.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
+        return Member(name, blob)
+    import olefile
+
+    try:
+        with olefile.OleFileIO(blob) as ole:
+            if ole.exists("Equation Native"):
+                return None
+            if ole.exists("\x01Ole10Native"):
+                wrapped = ole10native(ole.openstream("\x01Ole10Native").read())
+                if wrapped is not None:
+                    return Member(f"{name}/{wrapped[0]}", wrapped[1])
+            if ole.exists("CONTENTS"):
+                contents = ole.openstream("CONTENTS").read()
+                if contents.startswith(b"%PDF"):
+                    return Member(f"{name}/CONTENTS.pdf", contents)
+    except (OSError, ValueError, EOFError, IndexError, TypeError, struct.error):
+        pass  # not a readable compound file: the scanner reads the object as it is
+    return Member(name, blob)
+
+
+def ole10native(stream: bytes) -> tuple[str, bytes] | None:
+    """(file name, bytes) of an OLE package object's ``\\x01Ole10Native`` stream; None when malformed.
+
+    Layout: total size (4), flags (2), label and source path (NUL-terminated, ANSI), 4 bytes, temp
+    path length (4) and temp path, data size (4) and the data.
+    """
+    try:
+        label, pos = _cstring(stream, 6)
+        source, pos = _cstring(stream, pos)
+        (temp,) = struct.unpack_from("<I", stream, pos + 4)
+        (size,) = struct.unpack_from("<I", stream, pos + 8 + temp)
+    except (struct.error, ValueError):
+        return None
+    start = pos + 12 + temp
+    data = stream[start:start + size]
+    if len(data) != size:
+        return None
+    raw = (source or label).replace(b"\\", b"/")
+    base = clean_name(posixpath.basename(decode_name(raw, "latin-1")))
+    return (base or "package.bin"), data
+
+
+def _cstring(blob: bytes, pos: int) -> tuple[bytes, int]:
+    end = blob.index(b"\0", pos)
+    return blob[pos:end], end + 1
