@@ -214,3 +214,23 @@ def test_review_options_turn_every_detector_on(tmp_path):
     assert options.ocr_max_pages == OCR_PAGES and options.max_findings >= 10_000
     assert not review_options(parse(".", "--no-redact", "--no-model")).redact_pii
     assert not review_options(parse(".", "--no-model")).classify
+
+
+def test_a_public_attribute_of_not_for_release_blocks_publication(tmp_path):
+    """公开属性：不予公开 in a notice's 版记 (a DOCX table cell or a body line) is an explicit non-public
+    attribute; 依申请公开 is not."""
+    folder = tmp_path / "upload"
+    folder.mkdir()
+    blocked = docx.Document()
+    blocked.add_paragraph("关于调整机构设置的通知")
+    blocked.add_paragraph("请认真贯彻执行。")
+    blocked.add_table(rows=1, cols=1).cell(0, 0).text = "公开属性：不予公开"
+    blocked.save(folder / "机构.docx")
+    (folder / "依申请.txt").write_text("关于办事指南的说明\n请遵照执行。\n\n公开属性：依申请公开\n", encoding="utf-8")
+    out = tmp_path / "review.jsonl"
+    assert review_cli(str(folder), "--output", str(out)) == 1
+    got = {os.path.basename(r["path"]): r for r in lines(out)}
+    assert got["机构.docx"]["verdict"] == BLOCK
+    assert [r["code"] for r in got["机构.docx"]["reasons"]] == ["explicit-nonpublic"]
+    assert got["机构.docx"]["reasons"][0]["location"]["part"] == "table"
+    assert got["依申请.txt"]["verdict"] == PUBLISH
