@@ -9,8 +9,9 @@ Factories are called once per scanned document, so they must be cheap: anything 
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Iterable
-from typing import Protocol
+from typing import Any, Protocol
 
 from markings.detect import MarkingDetector
 from markings.pii import pii_detector
@@ -45,6 +46,20 @@ FACTORIES: tuple[Factory, ...] = (
     _markings,
     pii_detector,
 )
+
+
+def signature(options: ScanOptions) -> dict[str, Any]:
+    """What the optional detectors were set to, with digests of their data files: a report says so,
+    and an incremental scan reads everything again when it differs from the previous run's."""
+    return {"pii": options.pii, "keywords": [_digest(path) for path in options.keywords]}
+
+
+def _digest(path: str) -> str:
+    try:
+        with open(path, "rb") as fh:
+            return hashlib.sha256(fh.read()).hexdigest()
+    except OSError:
+        return "unreadable"
 
 
 def detectors_for(options: ScanOptions) -> list[Detector]:

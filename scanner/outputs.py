@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from scanner import smb
+from scanner import detectors, smb
 from scanner.options import ScanOptions
 from scanner.records import FileEntry, is_flagged
 from scanner.report import manifest
@@ -78,7 +78,7 @@ def run_scan(paths: Sequence[str], options: ScanOptions, plan: Plan, model: dict
                   rules=rules_digest(options.rules_dir, options.rule_packs), model=model,
                   options={"jobs": options.jobs, "timeout": options.timeout, "max_size": options.max_size,
                            "ocr": options.ocr, "redact": plan.redact, "excludes": list(options.excludes),
-                           "rule_packs": list(options.rule_packs)})
+                           "rule_packs": list(options.rule_packs), "detectors": detectors.signature(options)})
     store = Store(plan.db) if plan.db else None
     history = _open_run(store, run, plan) if store else None
     chain = manifest.Chain()
@@ -152,7 +152,8 @@ def run_watch(paths: Sequence[str], options: ScanOptions, plan: Plan, model: dic
 def _open_run(store: Store, run: RunInfo, plan: Plan) -> StoreHistory:
     """Start (or, with --resume, continue) a run in the store; say which records can be reused."""
     key = hashlib.sha256(json.dumps([sorted(run.paths), run.rules, (run.model or {}).get("sha256"),
-                                     run.options["excludes"]]).encode()).hexdigest()
+                                     run.options["excludes"], run.options["ocr"], run.options["detectors"]]
+                                    ).encode()).hexdigest()
     resumed = store.interrupted(key) if plan.resume else None
     if plan.resume and resumed is None:
         print("docscan: 没有可继续的中断检查，开始新的检查 (nothing to resume: a new run)", file=sys.stderr)

@@ -62,6 +62,11 @@ def test_incremental_reads_only_what_changed_and_lists_what_was_removed(share, t
     os.remove(rules / "urgency.toml")  # a different rule set
     scan(share, tmp_path / "3.jsonl", db, "--incremental", "--rules", str(rules))
     assert not any("unchanged_since" in r for r in records(tmp_path / "3.jsonl").values())
+    # so do another detector and another OCR setting; the same settings again reuse everything
+    for n, extra in enumerate((["--pii"], ["--pii", "--no-ocr"], ["--pii", "--no-ocr"]), 4):
+        scan(share, tmp_path / f"{n}.jsonl", db, "--incremental", "--rules", str(rules), *extra)
+    assert not any("unchanged_since" in r for n in (4, 5) for r in records(tmp_path / f"{n}.jsonl").values())
+    assert all("unchanged_since" in r for r in records(tmp_path / "6.jsonl").values())
 
 
 def test_unchanged_rescan_reuses_every_record(share, tmp_path):
