@@ -19,7 +19,7 @@ import sys
 from collections.abc import Sequence
 
 from markings.rulepacks import add_pack_argument
-from scanner import __version__, review_run, smb
+from scanner import __version__, bundle, review_run, smb
 from scanner.errors import DocscanError, ModelError, RuleError
 from scanner.options import MB, ScanOptions
 
@@ -59,6 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_watch(sub)
     _add_train(sub)
     _add_evaluate(sub)
+    bundle.add_parser(sub)
     return parser
 
 
@@ -176,7 +177,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as exc:  # argparse reports usage errors by exiting
         return int(exc.code or 0)
     commands = {"scan": _scan, "report": _report, "verify": _verify, "diff": _diff, "watch": _watch,
-                "train": _train, "evaluate": _evaluate, "review": review_run.command}
+                "train": _train, "evaluate": _evaluate, "review": review_run.command, "bundle": bundle.command}
     if args.command not in commands:
         parser.print_help(sys.stderr)
         return 2
