@@ -19,7 +19,7 @@ import sys
 from collections.abc import Sequence
 
 from markings.rulepacks import add_pack_argument
-from scanner import __version__, bundle, review_run, smb
+from scanner import __version__, bundle, fingerprint_cli, review_run, smb
 from scanner.errors import DocscanError, ModelError, RuleError
 from scanner.options import MB, ScanOptions
 
@@ -53,6 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="命令")
     _add_scan(sub)
     review_run.add_parser(sub)
+    fingerprint_cli.add_parser(sub)
     _add_report(sub)
     _add_verify(sub)
     _add_diff(sub)
@@ -95,6 +96,9 @@ def _add_scan(sub: argparse._SubParsersAction) -> None:
                       help="把逐个文件的解析分发到 Dask 集群（如 tcp://调度机:8786 或 tls://…；各 worker 须以相同路径挂载共享；此时 --jobs 不起作用）")
     scan.add_argument("--incremental", action="store_true",
                       help="配合 --db：只读取上次完整检查以来新增或改变的文件，其余沿用结果库中的记录（规则或模型变化时全部重读）")
+    scan.add_argument("--fingerprint-marked", action="store_true",
+                      help="配合 --db：登记检出的标密文件的文字指纹（只存哈希，不存原文），以后的检查可发现其摘抄、汇编 "
+                           "(register marked files' fingerprints)")
     scan.add_argument("--resume", action="store_true", help="配合 --db：继续上次被中断的同一检查，已完成的文件不再读取")
     scan.add_argument("--quiet", "-q", action="store_true", help="不显示进度和汇总")
     smb.add_arguments(scan)
@@ -177,7 +181,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as exc:  # argparse reports usage errors by exiting
         return int(exc.code or 0)
     commands = {"scan": _scan, "report": _report, "verify": _verify, "diff": _diff, "watch": _watch,
-                "train": _train, "evaluate": _evaluate, "review": review_run.command, "bundle": bundle.command}
+                "train": _train, "evaluate": _evaluate, "review": review_run.command, "bundle": bundle.command, "fingerprint": fingerprint_cli.command}
     if args.command not in commands:
         parser.print_help(sys.stderr)
         return 2
@@ -255,7 +259,9 @@ def _prepare(args: argparse.Namespace, cluster: str | None = None) -> tuple[Scan
     options = ScanOptions(jobs=args.jobs, timeout=args.timeout, max_size=args.max_size, excludes=tuple(args.exclude),
                           quiet=args.quiet, ocr=not args.no_ocr, classify=not args.no_model, model=model_dir,
                           rules_dir=os.path.abspath(args.rules) if args.rules else None, cluster=cluster,
-                          rule_packs=tuple(sorted(set(args.rule_packs))), pii=args.pii)
+                          rule_packs=tuple(sorted(set(args.rule_packs))), pii=args.pii,
+                          fingerprints=os.path.abspath(args.db) if getattr(args, "db", None) else None,
+                          fingerprint_marked=getattr(args, "fingerprint_marked", False))
     return options, model
 
 
@@ -267,6 +273,8 @@ def _scan_usage_problem(args: argparse.Namespace) -> str | None:
         return "--jobs 须 >= 1，--timeout 须 > 0"
     if args.format != "jsonl" and args.output == "-":
         return f"--format {args.format} 需要 --output FILE"
+    if args.fingerprint_marked and not args.db:
+        return "--fingerprint-marked 需要 --db FILE"
     if (args.incremental or args.resume) and not args.db:
         return "--incremental 和 --resume 需要 --db FILE"
     if args.collect and args.output == "-":

@@ -10,6 +10,9 @@ Factories are called once per scanned document, so they must be cheap: anything 
 from __future__ import annotations
 
 import hashlib
+import os
+import sqlite3
+import time
 from collections.abc import Callable, Iterable
 from typing import Any, Protocol
 
@@ -42,16 +45,58 @@ def _markings(options: ScanOptions) -> Detector:
     return MarkingDetector(load_rules(options.rules_dir, options.rule_packs))
 
 
+def _fingerprints(options: ScanOptions) -> Detector | None:
+    """Fingerprints of a registry: None unless the store holds registered documents (or the scan registers)."""
+    registers = options.fingerprint_marked or options.fingerprint_all
+    if not options.fingerprints or not (registers or _registry_in_use(options.fingerprints)):
+        return None
+    from scanner.fingerprint import fingerprint_detector  # numpy and the registry only when asked for
+
+    return fingerprint_detector(options)
+
+
+_REGISTRY_SEEN: dict[str, tuple[float, bool]] = {}
+REGISTRY_RECHECK = 2.0  # seconds: a registry filled while a worker or a watch runs is noticed this soon
+
+
+def _registry_in_use(db: str) -> bool:
+    """True when ``db`` holds registered documents (looked at every few seconds per process, so a plain
+    results store costs its scans nothing)."""
+    now = time.monotonic()
+    seen = _REGISTRY_SEEN.get(db)
+    if seen is None or now - seen[0] > REGISTRY_RECHECK:
+        from scanner import fingerprint_index, fingerprint_spool
+
+        try:
+            version = fingerprint_index.version(db)  # "documents:top id", "" without a registry
+        except (fingerprint_index.RegistryError, sqlite3.Error, OSError):
+            version = "unusable"  # the detector says why in a warning; the scan goes on
+        in_use = (version != "" and not version.startswith("0:")) or os.path.isdir(fingerprint_spool.folder(db))
+        seen = _REGISTRY_SEEN[db] = (now, in_use)
+    return seen[1]
+
+
 FACTORIES: tuple[Factory, ...] = (
     _markings,
     pii_detector,
+    _fingerprints,
 )
 
 
 def signature(options: ScanOptions) -> dict[str, Any]:
     """What the optional detectors were set to, with digests of their data files: a report says so,
     and an incremental scan reads everything again when it differs from the previous run's."""
-    return {"pii": options.pii, "keywords": [_digest(path) for path in options.keywords]}
+    out: dict[str, Any] = {"pii": options.pii, "keywords": [_digest(path) for path in options.keywords]}
+    if options.fingerprints and os.path.exists(options.fingerprints):
+        from scanner import fingerprint_index  # a newly registered document: files are looked up again
+
+        try:
+            version = fingerprint_index.version(options.fingerprints)
+        except (fingerprint_index.RegistryError, sqlite3.Error, OSError):
+            version = "unusable"
+        if version:  # a plain results store has no registry: its runs keep the same signature
+            out["fingerprints"] = version
+    return out
 
 
 def _digest(path: str) -> str:

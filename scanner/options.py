@@ -39,3 +39,5 @@ class ScanOptions:
     fingerprints: str | None = None  # a store holding registered fingerprints of marked documents
     rule_packs: tuple[str, ...] = ()  # optional marking regimes, e.g. ("tw", "en")
     fingerprint_marked: bool = False  # register the fingerprints of every marked file the scan finds
+    fingerprint_all: bool = False  # register every document read, marked or not (docscan fingerprint add)
+    fingerprint_level: str | None = None  # the level of a registered document that carries no marking

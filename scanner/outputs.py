@@ -103,6 +103,10 @@ def run_scan(paths: Sequence[str], options: ScanOptions, plan: Plan, model: dict
     if store:
         store.finish_run(run.run_id, info)
         store.close()
+    if plan.db and options.fingerprint_marked:  # registrations that had to wait for the store's lock
+        from scanner import fingerprint_spool
+
+        fingerprint_spool.flush(plan.db)
     return tally
 
 

@@ -231,7 +231,8 @@ class FileRecord:
     def flagged(self) -> bool:
         """True when the record counts towards exit status 1."""
         marked = self.marking is not None and not self.marking.declassified
-        return marked or self.suspected is not None
+        derived = any(f.kind is FindingKind.FINGERPRINT and f.level is not None for f in self.findings)
+        return marked or self.suspected is not None or derived
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -258,4 +259,7 @@ class FileRecord:
 def is_flagged(record: dict[str, Any]) -> bool:
     """True when a report record counts towards exit status 1 (FileRecord.flagged, for the JSON form)."""
     marking = record.get("marking")
-    return bool((marking and not marking.get("declassified")) or record.get("suspected"))
+    if (marking and not marking.get("declassified")) or record.get("suspected"):
+        return True
+    # text shared with a registered marked document is derived secret content (派生定密, 条例第十八条)
+    return any(f.get("kind") == "fingerprint" and f.get("level") for f in record.get("findings", ()))

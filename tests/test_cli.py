@@ -134,3 +134,25 @@ def test_pii_flag_reports_personal_numbers_masked(tmp_path):
     [finding] = [f for f in record["findings"] if f["kind"] == "sensitive_info"]
     assert finding["rule"] == "pii-id-card" and finding["text"] == "110105********002X"
     assert id_number not in text
+
+
+def test_fingerprint_add_then_scan_flags_an_unmarked_extract(tmp_path):
+    """`fingerprint add` registers a marked document; a later `scan --db` of an unmarked file that pastes
+    one of its paragraphs reports a fingerprint finding with the source's level and exits 1."""
+    paragraph = ("根据前期调研情况，拟在北线三个县开展试点，由第二工作组负责协调水利、交通和电力部门，"
+                 "于十月底前完成选址论证并报送专项资金使用方案。")
+    source = tmp_path / "registered" / "方案.txt"
+    source.parent.mkdir()
+    source.write_text(f"秘密★1年\n关于试点工作的实施方案\n{paragraph}\n", encoding="utf-8")
+    db = tmp_path / "results.db"
+    assert main(["fingerprint", "add", str(source), "--db", str(db), "-j", "1", "-q"]) == 0
+    extract = tmp_path / "share" / "摘抄.txt"
+    extract.parent.mkdir()
+    extract.write_text(f"学习笔记\n{paragraph.replace('，', ', ')}\n", encoding="utf-8")
+    out = tmp_path / "report.jsonl"
+    assert main(["scan", str(extract.parent), "--db", str(db), "--no-model", "-q", "--output", str(out)]) == 1
+    [record] = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert record["marking"] is None
+    [finding] = [f for f in record["findings"] if f["kind"] == "fingerprint"]
+    assert finding["level"] == "秘密" and finding["source"]["path"] == str(source)
+    assert paragraph not in db.read_bytes().decode("utf-8", errors="ignore")  # hashes only
