@@ -21,7 +21,7 @@ from collections.abc import Iterable
 
 from markings import context as ctx
 from markings.banner import BannerPack
-from markings.normalize import Normalized, normalize, title_spans, unit_texts
+from markings.normalize import ZERO_WIDTH, Normalized, normalize, title_spans, unit_texts
 from markings.rule import STATE_LEVELS, Rule, RuleSet, complete, load_rules, nonstandard, word_level
 from markings.script import ScriptPass
 from scanner.records import Finding, FindingKind, Level, Marking, TextBlock
@@ -33,6 +33,7 @@ MENTION_CONFIDENCE = 0.9
 _BRACKET_START = re.compile(r"^[（(【\[](?P<word>(?:警务)?工作秘密|核心商密|普通商密|绝密|机密|秘密|内部)"
                             r"(?:★[^）)】\]]{0,8})?[）)】\]](?=\S)")
 _Hit = tuple[Rule, re.Match[str]]
+_INVISIBLE = re.compile(f"[{ZERO_WIDTH}]")  # removed by normalize(): must not split 内部 before the prefilter
 HEADER_FIELD = ctx.Position("header-field")  # rules with label_lines: a form field of page 1's header block
 
 
@@ -98,7 +99,8 @@ class MarkingDetector:
         window = self.state.advance(block)
         if self.pending is not None:
             self._follow_up(block)
-        if ctx.PREFILTER.search(text) is not None:
+        if ctx.PREFILTER.search(text) is not None or (
+                _INVISIBLE.search(text) is not None and ctx.PREFILTER.search(_INVISIBLE.sub("", text)) is not None):
             for raw in unit_texts(block):
                 norm = normalize(raw)
                 if norm:

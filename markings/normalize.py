@@ -13,7 +13,7 @@ import re
 
 from scanner.records import TextBlock
 
-_ZERO_WIDTH = "\u200b\u200c\u200d\ufeff\u2060\u00ad"
+ZERO_WIDTH = "\u200b\u200c\u200d\ufeff\u2060\u00ad"
 _SPACES = "\u3000\u00a0\t\r\n\v\f\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u202f\u205f"
 # U+F0AB is the Wingdings star as Word stores it (w:sym w:char="F0AB"); F0B5/F0B6 are
 # Wingdings star variants. "«" is left alone: it is a star only in a Wingdings run,
@@ -32,7 +32,7 @@ _TRADITIONAL = {
 
 
 def _build_table() -> dict[int, str | None]:
-    table: dict[int, str | None] = {ord(c): None for c in _ZERO_WIDTH}
+    table: dict[int, str | None] = {ord(c): None for c in ZERO_WIDTH}
     table.update({ord(c): " " for c in _SPACES})
     for code in range(0xFF01, 0xFF5F):
         char = chr(code)

@@ -169,7 +169,8 @@ def _order(rule: Rule) -> tuple[int, bool, str]:
 def _load_folder(folder: Path) -> RuleSet:
     if not folder.is_dir():
         raise RuleError(f"{folder}: rules folder not found")
-    rules = [load_rule(path) for path in sorted(folder.glob("*.toml"))]
+    # regular files only: a FIFO named x.toml would block the read forever
+    rules = [load_rule(path) for path in sorted(folder.glob("*.toml")) if path.is_file()]
     if not rules:
         raise RuleError(f"{folder}: no rule files")
     rules.sort(key=_order)

@@ -37,7 +37,7 @@ from scanner.errors import DocscanError
 from scanner.options import ScanOptions
 from scanner.records import FileEntry, FileRecord
 from scanner.scan import failed_record, scan_file
-from scanner.workers import IN_FLIGHT_PER_WORKER, LOOKAHEAD, Emit, largest_first
+from scanner.workers import IN_FLIGHT_PER_WORKER, LOOKAHEAD, Emit, init_worker, largest_first
 
 if TYPE_CHECKING:
     from distributed import Client, Future
@@ -311,6 +311,7 @@ def serve() -> None:
     threading.Thread(target=_read_frames, args=(sys.stdin.buffer, _exit_at_end(requests)),
                      daemon=True).start()
     options: ScanOptions = pickle.loads(requests.get())
+    init_worker(options.max_memory)  # the same memory cap and thread limits as a local worker
     _write_frame(replies, pickle.dumps(_answer(_warm_up, options)))
     while True:
         entry, options = pickle.loads(requests.get())

@@ -40,7 +40,7 @@ def open_readonly(fspath: str) -> BinaryIO:
         fd = os.open(fspath, flags)
     try:
         if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise NotRegularFile(f"{fspath}: not a regular file any more")
+            raise NotRegularFile("not a regular file any more (replaced after the walk)")
         os.set_blocking(fd, True)
         return os.fdopen(fd, "rb", buffering=CHUNK)
     except BaseException:

@@ -55,6 +55,7 @@ def scan_paths(paths: Sequence[str], options: ScanOptions, sinks: Sequence[Sink]
         entries = walk.walk(paths, options.excludes)
         if history is not None:
             entries = _unknown(entries, history, emit_json)
+        entries = _model_checked(entries, options)
         if options.cluster:
             from scanner import cluster  # distributed is imported only for a cluster scan
 
@@ -73,6 +74,25 @@ def _unknown(entries: Iterable[FileEntry], history: History,
             yield entry
         else:
             emit(entry, known)
+
+
+def _model_checked(entries: Iterable[FileEntry], options: ScanOptions) -> Iterator[FileEntry]:
+    """The entries, once the model has been loaded here in full before the first file is read.
+
+    The command line only checks the model's files against its card (a rescan that reads nothing never
+    pays for numpy); a model that passes that check but cannot be loaded (say, arrays that would need
+    pickle) stops the scan here with ModelError, instead of failing in every worker.
+    """
+    for i, entry in enumerate(entries):
+        if i == 0 and options.classify:
+            from models.classify import shipped_or
+            from scanner.errors import ModelError
+
+            try:
+                shipped_or(options.model)
+            except ModelError as exc:
+                raise ModelError(f"模型无法使用 (model error): {exc}") from exc
+        yield entry
 
 
 def _count(paths: Sequence[str], options: ScanOptions, progress: Progress, task: TaskID) -> None:

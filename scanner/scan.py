@@ -22,7 +22,7 @@ from markings.pii import redact as redact_pii
 from markings.rule import load_rules
 from scanner import detectors as dets
 from scanner import evidence
-from scanner.errors import CorruptFile, EncryptedFile, TooLarge, UnsupportedContent
+from scanner.errors import CorruptFile, EncryptedFile, ModelError, TooLarge, UnsupportedContent
 from scanner.extractors import EXTRACTORS
 from scanner.formats import EXTENSIONS, extension_mismatch
 from scanner.options import ScanOptions
@@ -88,7 +88,7 @@ def scan_file(entry: FileEntry, options: ScanOptions) -> list[FileRecord]:
         return [_record(subject, Status.ERROR, "file vanished before it could be read", None,
                         _entry_evidence(entry), names)]
     except OSError as exc:
-        return [_record(subject, Status.ERROR, f"cannot open: {exc.strerror or exc}", None,
+        return [_record(subject, Status.ERROR, f"cannot open: {_os_reason(exc)}", None,
                         _entry_evidence(entry), names)]
     with fh:
         size = evidence.fstat(fh).st_size
@@ -98,7 +98,7 @@ def scan_file(entry: FileEntry, options: ScanOptions) -> list[FileRecord]:
         try:
             ev = evidence.take(fh)
         except OSError as exc:
-            return [_record(subject, Status.ERROR, f"cannot read: {exc.strerror or exc}", None,
+            return [_record(subject, Status.ERROR, f"cannot read: {_os_reason(exc)}", None,
                             _entry_evidence(entry), names)]
         return _scan_content(subject, fh, ev, options, names)
 
@@ -128,7 +128,13 @@ def _scan_content(subject: _Subject, fh: BinaryIO, ev: Evidence, options: ScanOp
         detectors = dets.detectors_for(options)
         findings = ((mismatch,) if mismatch else ()) + tuple(dets.run_detectors(text, detectors))
         status, reason = _classify(guard.error) if guard.error is not None else (Status.OK, None)
-        suspicion = _strongest_suspicion([suspect(sample.text(), options), *dets.suspicions(detectors)])
+        try:
+            verdict = suspect(sample.text(), options)
+        except ModelError as exc:  # the marks found still count; say why there is no content verdict
+            verdict = None
+            findings += (Finding(FindingKind.FILE, None, "classifier-unavailable", "内容分类未进行",
+                                 Location(part="file"), _one_line(exc), 1.0),)
+        suspicion = _strongest_suspicion([verdict, *dets.suspicions(detectors)])
         findings += (_suspected_finding(suspicion),) if suspicion else ()
         record = _record(subject, status, reason, fmt, ev, findings, options, suspicion)
         dets.after(detectors, record)
@@ -258,8 +264,15 @@ def _classify(exc: BaseException) -> tuple[Status, str]:
     return Status.ERROR, f"{type(exc).__name__}: {_one_line(exc)}"
 
 
+def _os_reason(exc: OSError) -> str:
+    """An OS error's reason without the file name (the record names the file; a name may hold newlines)."""
+    return exc.strerror or _one_line(exc)
+
+
 def _one_line(exc: BaseException) -> str:
-    return " ".join(str(exc).split())[:300]
+    """The exception's message on one printable line (control characters escaped), at most 300 characters."""
+    text = " ".join(str(exc).split())
+    return "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in text)[:300]
 
 
 def _entry_evidence(entry: FileEntry) -> Evidence:

@@ -48,7 +48,8 @@ from scanner.options import ScanOptions
 from scanner.records import FileEntry, FileRecord, Location, TextBlock
 from scanner.scan import scan_file, suspect
 from scanner.walk import SPECIAL, printable
-from scanner.workers import IN_FLIGHT_PER_WORKER, _context, _outcome
+from scanner.workers import IN_FLIGHT_PER_WORKER, _outcome, scan_in_worker
+from scanner.workers import pool as pool_for
 
 TEMP_PATTERNS = ("~$*", ".~lock*", "*.tmp", "*.swp", ".*.swx")  # office owner files, editor swap files
 SQLITE_SIDE_FILES = ("-journal", "-wal", "-shm")  # an ignored database path covers these too
@@ -381,7 +382,7 @@ class _Dispatcher:
             if entry.skip:  # nothing to open: no need for a worker
                 self._emit(scan_file(entry, self.options))
                 continue
-            future = self.pool.schedule(scan_file, (entry, self.options), timeout=self.options.timeout)
+            future = self.pool.schedule(scan_in_worker, (entry, self.options), timeout=self.options.timeout)
             self.in_flight[future] = entry
             busy.add(path)
             future.add_done_callback(self.ready.finished)
@@ -443,7 +444,7 @@ def watch(paths: Sequence[str], options: ScanOptions, emit: Callable[[FileRecord
     quit_ = threading.Event()
     keeper = threading.Thread(target=_housekeeping, args=(debouncer, supervisor, quit_), daemon=True)
     try:
-        with ProcessPool(max_workers=max(1, options.jobs), context=_context()) as pool:
+        with pool_for(options) as pool:
             dispatcher = _Dispatcher(pool, options, ready, where, emit, counters)
             try:
                 wait([pool.schedule(warm, (options,)) for _ in range(max(1, options.jobs))], options.timeout)

@@ -153,10 +153,21 @@ def _html_blocks(text: str) -> Iterator[TextBlock]:
     parser = etree.HTMLParser(remove_comments=False, remove_pis=True, no_network=True, huge_tree=True)
     text = _XML_DECL_TAG.sub("", text, count=1)  # lxml refuses text that declares an encoding
     root = etree.fromstring(text, parser) if text.strip() else None
-    if root is None:
-        return
-    yield from _head(root)
-    yield from _Body().walk(root)
+    if root is not None:
+        yield from _head(root)
+        yield from _Body().walk(root)
+    _check_cut_short(parser)
+
+
+def _check_cut_short(parser: etree.HTMLParser) -> None:
+    """Raise when libxml2 stopped early, which recovering HTML parsing otherwise hides: CorruptFile past
+    its nesting limit (the rest of the page was dropped: a mark wrapped in 3000 <div>s would vanish),
+    MemoryError when it ran out of memory."""
+    for entry in parser.error_log:
+        if entry.type == etree.ErrorTypes.ERR_NO_MEMORY:
+            raise MemoryError("libxml2 ran out of memory parsing HTML")
+        if entry.type == etree.ErrorTypes.ERR_RESOURCE_LIMIT:
+            raise CorruptFile(f"HTML cut short, the rest was not read: {entry.message}")
 
 
 def _head(root: etree._Element) -> Iterator[TextBlock]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import posixpath
 import zipfile
+import zlib
 from collections.abc import Iterator
 from typing import BinaryIO
 from urllib.parse import unquote
@@ -80,7 +81,7 @@ def read_member(zf: zipfile.ZipFile, name: str) -> bytes | None:
     try:
         with zf.open(info) as fh:
             blob = fh.read(MAX_MEMBER_BYTES + 1)
-    except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError) as exc:
+    except (zipfile.BadZipFile, zlib.error, OSError, EOFError, ValueError, NotImplementedError) as exc:
         raise CorruptFile(f"part {name} cannot be read: {exc}") from exc
     if len(blob) > MAX_MEMBER_BYTES:
         raise TooLarge(f"part {name} exceeds {MAX_MEMBER_BYTES // (1024 * 1024)} MB uncompressed")
@@ -96,7 +97,8 @@ def check_member(info: zipfile.ZipInfo) -> None:
 
 
 def parse_member(zf: zipfile.ZipFile, name: str, strict: Strict = ()) -> etree._Element | None:
-    """Parse one XML part safely; None when absent. Raises CorruptFile on broken XML.
+    """Parse one XML part safely; None when absent. Raises CorruptFile on broken XML, MemoryError
+    when libxml2 runs out of memory (under the worker's cap it reports that as a syntax error).
 
     ``strict`` maps Strict OOXML namespaces to the transitional ones the caller looks for.
     """
@@ -109,6 +111,8 @@ def parse_member(zf: zipfile.ZipFile, name: str, strict: Strict = ()) -> etree._
     try:
         return etree.fromstring(blob, parser())
     except etree.XMLSyntaxError as exc:
+        if exc.code == etree.ErrorTypes.ERR_NO_MEMORY:
+            raise MemoryError(f"part {name}: libxml2 ran out of memory") from exc
         raise CorruptFile(f"part {name} is not well-formed XML: {exc}") from exc
 
 

@@ -20,7 +20,13 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 from scanner import ocr
 from scanner.errors import CorruptFile, EncryptedFile
 from scanner.extractors.layout import Seg, line_blocks
-from scanner.extractors.pdffallback import PdfminerPages, pdfminer_error, pdfminer_errors, plumber_segments
+from scanner.extractors.pdffallback import (
+    PdfminerPages,
+    close_quietly,
+    pdfminer_error,
+    pdfminer_errors,
+    plumber_segments,
+)
 from scanner.extractors.pdftext import display_height, drops_text, text_segments
 from scanner.options import ScanOptions
 from scanner.records import Location, TextBlock
@@ -278,7 +284,7 @@ def _fallback_blocks(blob: bytes, reason: str) -> Iterator[TextBlock]:
         pdf = pdfplumber.open(io.BytesIO(blob))
     except pdfminer_errors() as exc:
         raise pdfminer_error(exc, reason) from exc
-    with pdf:
+    try:
         for key, value in pdf.metadata.items():
             if key not in SKIPPED_KEYS and isinstance(value, str) and value.strip():
                 yield TextBlock(value.strip(), Location(part="properties", name=key))
@@ -292,3 +298,5 @@ def _fallback_blocks(blob: bytes, reason: str) -> Iterator[TextBlock]:
             except pdfminer_errors() as exc:
                 raise pdfminer_error(exc, reason) from exc
             yield from line_blocks(segments, number)
+    finally:
+        close_quietly(pdf)

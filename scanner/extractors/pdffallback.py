@@ -40,7 +40,16 @@ class PdfminerPages:
 
     def close(self) -> None:
         if self._pdf is not None:
-            self._pdf.close()
+            close_quietly(self._pdf)
+
+
+def close_quietly(pdf: Any) -> None:
+    """Close a pdfplumber document. Its close() walks the pages again, so on a damaged file it
+    raises the error the read already reported (and would hide that report)."""
+    try:
+        pdf.close()
+    except pdfminer_errors():
+        pass
 
 
 def plumber_segments(page: Any) -> tuple[list[Seg], float]:
@@ -56,10 +65,10 @@ def plumber_segments(page: Any) -> tuple[list[Seg], float]:
 def pdfminer_errors() -> tuple[type[BaseException], ...]:
     """What pdfminer raises on damaged input: its own types, pdfplumber's wrapper, builtins."""
     from pdfminer.psexceptions import PSException
-    from pdfplumber.utils.exceptions import PdfminerException
+    from pdfplumber.utils.exceptions import MalformedPDFException, PdfminerException
 
-    return (PdfminerException, PSException, ValueError, KeyError, TypeError, IndexError,
-            AttributeError, AssertionError, EOFError, OSError)
+    return (PdfminerException, MalformedPDFException, PSException, ValueError, KeyError, TypeError,
+            IndexError, AttributeError, AssertionError, EOFError, OSError)
 
 
 def pdfminer_error(exc: BaseException, reason: str) -> EncryptedFile | CorruptFile:

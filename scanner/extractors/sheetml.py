@@ -27,7 +27,7 @@ HEADER_FOOTER = {"oddHeader": ("header", "odd"), "oddFooter": ("footer", "odd"),
                  "firstHeader": ("header", "first"), "firstFooter": ("footer", "first")}
 CHUNK = 1 << 18
 MAX_HEADER_FOOTER = 1 << 20  # bytes of one <headerFooter> element; Excel caps each string at 255 chars
-READ_ERRORS = (zipfile.BadZipFile, OSError, EOFError, zlib.error)
+READ_ERRORS = (zipfile.BadZipFile, OSError, EOFError, zlib.error, NotImplementedError)
 
 # An Excel header/footer code: && (a literal &), the section switches &L &C &R, a font &"name,style",
 # a size &12, a colour &KRRGGBB / &K01+000, and the fields and toggles (&P+1, &N, &D, &B, ...).
@@ -152,7 +152,7 @@ def stream(zf: zipfile.ZipFile, part: str, handler: StringItems | _Cells) -> Ite
         handler.close()
     except _Done:
         pass
-    except expat.ExpatError as exc:
+    except (expat.ExpatError, LookupError) as exc:  # LookupError: an encoding Python does not know
         raise CorruptFile(f"part {part} is not well-formed XML: {exc}") from exc
     except READ_ERRORS as exc:
         raise CorruptFile(f"part {part} cannot be read: {_one_line(exc)}") from exc

@@ -32,7 +32,7 @@ def rules_digest(folder: str | None, packs: tuple[str, ...] = ()) -> str:
     from markings.rulepacks import pack_files
 
     h = hashlib.sha256()
-    for path in sorted(Path(folder or RULES_DIR).glob("*.toml")):
+    for path in sorted(p for p in Path(folder or RULES_DIR).glob("*.toml") if p.is_file()):
         h.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
     for pack, path in pack_files(packs):
         h.update(f"{pack}/{path.name}".encode() + b"\0" + path.read_bytes() + b"\0")
