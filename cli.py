@@ -43,6 +43,12 @@ def _label_dir(text: str) -> tuple[str, str]:
     return label, path
 
 
+def add_keyword_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--keywords", metavar="FILE", action="append", default=[],
+                        help="关键词表，可重复：每行一个词，可带 级别、权重 两列，# 为注释；支持 A AND B、A NEAR/20 B、NOT "
+                             "(keyword list; see README 关键词检查)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="docscan",
@@ -84,6 +90,7 @@ def _add_scan(sub: argparse._SubParsersAction) -> None:
     scan.add_argument("--rules", metavar="DIR", default=None,
                       help="使用 DIR 中的标志规则（TOML）代替内置规则；规则有误时退出码为 2")
     add_pack_argument(scan)
+    add_keyword_argument(scan)
     scan.add_argument("--pii", action="store_true",
                       help="同时检查个人信息（身份证号、手机号、银行卡号、统一社会信用代码、护照号、电子邮箱；校验位不符的不报），报告中号码遮盖")
     scan.add_argument("--model", metavar="DIR", default=None,
@@ -146,6 +153,7 @@ def _add_watch(sub: argparse._SubParsersAction) -> None:
     w.add_argument("--no-ocr", action="store_true", help="不做离线文字识别")
     w.add_argument("--rules", metavar="DIR", default=None, help="标志规则文件夹")
     add_pack_argument(w)
+    add_keyword_argument(w)
     w.add_argument("--pii", action="store_true", help="同时检查个人信息（号码遮盖）")
     w.add_argument("--model", metavar="DIR", default=None, help="内容分类模型文件夹")
     w.add_argument("--no-model", action="store_true", help="不做内容分类")
@@ -253,13 +261,17 @@ def _prepare(args: argparse.Namespace, cluster: str | None = None) -> tuple[Scan
     try:
         model = None if args.no_model else _model_summary(model_dir)
         _load_rules(args.rules, tuple(args.rule_packs))
+        if args.keywords:  # a bad list stops the command before anything is read
+            from markings.keywords import validate
+
+            validate([os.path.abspath(k) for k in args.keywords])
     except (RuleError, ModelError) as exc:
         print(f"docscan: {exc}", file=sys.stderr)
         return None
     options = ScanOptions(jobs=args.jobs, timeout=args.timeout, max_size=args.max_size, excludes=tuple(args.exclude),
                           quiet=args.quiet, ocr=not args.no_ocr, classify=not args.no_model, model=model_dir,
                           rules_dir=os.path.abspath(args.rules) if args.rules else None, cluster=cluster,
-                          rule_packs=tuple(sorted(set(args.rule_packs))), pii=args.pii,
+                          rule_packs=tuple(sorted(set(args.rule_packs))), pii=args.pii, keywords=tuple(os.path.abspath(k) for k in args.keywords),
                           fingerprints=os.path.abspath(args.db) if getattr(args, "db", None) else None,
                           fingerprint_marked=getattr(args, "fingerprint_marked", False))
     return options, model

@@ -76,10 +76,19 @@ def _registry_in_use(db: str) -> bool:
     return seen[1]
 
 
+def _keywords(options: ScanOptions) -> Detector | None:
+    if not options.keywords:
+        return None
+    from markings.keywords import keyword_detector  # the lists and their tokenizer only when asked for
+
+    return keyword_detector(options)
+
+
 FACTORIES: tuple[Factory, ...] = (
     _markings,
     pii_detector,
     _fingerprints,
+    _keywords,
 )
 
 

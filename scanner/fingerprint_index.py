@@ -18,9 +18,11 @@ import time
 import urllib.parse
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
+if TYPE_CHECKING:
+    import numpy as np
+
 
 from scanner.errors import DocscanError
 from scanner.fingerprint_text import K, W

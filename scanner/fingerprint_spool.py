@@ -14,11 +14,13 @@ import logging
 import os
 import sqlite3
 import time
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from scanner import fingerprint_index as index
 from scanner.fingerprint_index import Registration, Source
+
+if TYPE_CHECKING:
+    import numpy as np
 
 WRITE_WAIT = 1.0  # seconds a worker waits for the lock before it spools
 MERGE_BUDGET = 0.5  # seconds a worker spends merging pending files after its own registration
@@ -93,6 +95,8 @@ def _read(path: str) -> Registration | None:
         return None
     head, _, body = data.partition(b"\n")
     meta = json.loads(head)
+    import numpy as np  # imported where hashes are read, not by a command that only lists the registry
+
     hashes = np.frombuffer(body[:len(body) // 8 * 8], dtype="<i8").astype(np.int64)
     return Registration(meta["path"], meta["sha256"], meta["level"], meta["marking"], meta["size"], hashes)
 
@@ -108,7 +112,8 @@ def pending(db: str) -> list[tuple[Source, np.ndarray]]:
         reg = _read(path)
         if reg is not None:
             found.append((Source(None, reg.path, reg.sha256, reg.level, reg.marking, reg.size, len(reg.hashes), ""),
-                          np.sort(reg.hashes)))
+                          reg.hashes.copy()))
+            found[-1][1].sort()
     _PENDING[db] = (files, found)
     return found
 

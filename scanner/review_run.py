@@ -111,6 +111,10 @@ def command(args: argparse.Namespace) -> int:
         from markings.rule import load_rules
 
         load_rules(None, args.rule_packs)
+        if args.keywords:
+            from markings.keywords import validate
+
+            validate([os.path.abspath(k) for k in args.keywords])
     except (RuleError, ModelError) as exc:
         print(f"docscan: {exc}", file=sys.stderr)
         return 2
@@ -147,7 +151,8 @@ def review_options(args: argparse.Namespace) -> ScanOptions:
     """The scan options of a review: every detector on, every page read, nothing cut short."""
     return ScanOptions(jobs=args.jobs, timeout=args.timeout, quiet=args.quiet, ocr=not args.no_ocr,
                        ocr_max_pages=OCR_PAGES, classify=not args.no_model, max_findings=MAX_FINDINGS,
-                       pii=True, redact_pii=not args.no_redact, keywords=tuple(args.keywords),
+                       pii=True, redact_pii=not args.no_redact,
+                       keywords=tuple(os.path.abspath(k) for k in args.keywords),
                        fingerprints=os.path.abspath(args.db) if args.db else None,
                        rule_packs=tuple(sorted(set(args.rule_packs))))
 

@@ -28,12 +28,12 @@ import multiprocessing
 import os
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, TimeoutError, wait
+from types import ModuleType
 
 from pebble import ProcessExpired, ProcessPool
 
 from scanner.options import ScanOptions
 from scanner.records import FileEntry, FileRecord
-from scanner.scan import failed_record, scan_file
 
 try:
     import resource
@@ -105,7 +105,7 @@ def scan_in_worker(entry: FileEntry, options: ScanOptions) -> list[FileRecord]:
     """scan_file in a worker; after a file that ran out of memory, the memory it left behind is handed
     back (collected, and the C heap trimmed) so the files after it get the whole cap again."""
     try:
-        records = scan_file(entry, options)
+        records = _scan().scan_file(entry, options)
     except MemoryError:
         _release_memory()
         raise
@@ -129,16 +129,26 @@ Emit = Callable[[FileEntry, list[FileRecord]], None]
 
 def run(entries: Iterable[FileEntry], options: ScanOptions, emit: Emit) -> None:
     """Scan every entry in worker processes; as each completes, pass it and its records (the file's own,
-    then its members') to ``emit``, in this thread."""
-    window = max(1, options.jobs) * IN_FLIGHT_PER_WORKER
+    then its members') to ``emit``, in this thread. The workers start with the first file to read: a
+    rescan that reuses every record never starts them."""
     source = largest_first(entries, LOOKAHEAD)
+    for entry in source:
+        if entry.skip:  # nothing to open: no need for a worker
+            emit(entry, _scan().scan_file(entry, options))
+            continue
+        _in_workers(itertools.chain([entry], source), options, emit)
+        return
+
+
+def _in_workers(source: Iterator[FileEntry], options: ScanOptions, emit: Emit) -> None:
+    window = max(1, options.jobs) * IN_FLIGHT_PER_WORKER
     pending: dict = {}
     with pool(options) as workers:
         try:
             while True:
                 for entry in source:
-                    if entry.skip:  # nothing to open: no need for a worker
-                        emit(entry, scan_file(entry, options))
+                    if entry.skip:
+                        emit(entry, _scan().scan_file(entry, options))
                         continue
                     future = workers.schedule(scan_in_worker, (entry, options), timeout=options.timeout)
                     pending[future] = entry
@@ -153,6 +163,14 @@ def run(entries: Iterable[FileEntry], options: ScanOptions, emit: Emit) -> None:
         except BaseException:
             workers.stop()
             raise
+
+
+def _scan() -> ModuleType:
+    """scanner.scan, imported on first use: the parsers load in the workers (the forkserver preloads
+    them), and a rescan that reads nothing never imports them here."""
+    from scanner import scan
+
+    return scan
 
 
 def largest_first(entries: Iterable[FileEntry], lookahead: int) -> Iterator[FileEntry]:
@@ -183,4 +201,4 @@ def _outcome(future, entry: FileEntry, options: ScanOptions) -> list[FileRecord]
         reason = OUT_OF_MEMORY
     except Exception as exc:  # the pool itself failed for this task (e.g. a result that cannot be sent back)
         reason = f"worker failure: {type(exc).__name__}: {exc}"
-    return [failed_record(entry, reason, options)]
+    return [_scan().failed_record(entry, reason, options)]
