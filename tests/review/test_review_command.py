@@ -210,7 +210,7 @@ def test_review_options_turn_every_detector_on(tmp_path):
     db.write_bytes(b"")
     options = review_options(parse(".", "--db", str(db), "--keywords", "k.txt", "--no-ocr"))
     assert options.pii and options.redact_pii and options.fingerprints == str(db.resolve())
-    assert options.keywords == ("k.txt",) and not options.ocr and options.classify
+    assert options.keywords == (os.path.abspath("k.txt"),) and not options.ocr and options.classify
     assert options.ocr_max_pages == OCR_PAGES and options.max_findings >= 10_000
     assert not review_options(parse(".", "--no-redact", "--no-model")).redact_pii
     assert not review_options(parse(".", "--no-model")).classify
