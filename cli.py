@@ -260,7 +260,8 @@ def _prepare(args: argparse.Namespace, cluster: str | None = None) -> tuple[Scan
     model_dir = os.path.abspath(args.model) if args.model else None
     try:
         model = None if args.no_model else _model_summary(model_dir)
-        _load_rules(args.rules, tuple(args.rule_packs))
+        if args.rules:  # the built-in rules are loaded (and checked) before the first file is read
+            _load_rules(args.rules, tuple(args.rule_packs))
         if args.keywords:  # a bad list stops the command before anything is read
             from markings.keywords import validate
 

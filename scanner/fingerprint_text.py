@@ -21,10 +21,9 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from markings.normalize import normalize as fold_glyphs
+from scanner.fingerprint_index import K, W
 from scanner.records import Location, TextBlock
 
-K = 12  # characters per hashed substring (chosen by measurement: benchmarks/fingerprint.py docstring)
-W = 5  # winnowing window: a shared run of W + K - 1 = 16 normalised characters always yields a match
 MAX_CHARS = 2_000_000  # normalised characters fingerprinted per document (about 500,000 fingerprints)
 # Parts that are not the document's own prose: names, metadata, running headers and watermarks.
 SKIPPED_PARTS = frozenset({"filename", "properties", "sheetname", "header", "footer", "watermark"})

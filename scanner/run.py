@@ -47,7 +47,8 @@ def scan_paths(paths: Sequence[str], options: ScanOptions, sinks: Sequence[Sink]
                 sink(entry, records)
             for record in records:
                 tally.add(record)
-            progress.advance(task)
+            if not options.quiet:
+                progress.advance(task)
 
         def emit(entry: FileEntry, records: list[FileRecord]) -> None:
             emit_json(entry, [r.to_json() for r in records])
@@ -55,7 +56,7 @@ def scan_paths(paths: Sequence[str], options: ScanOptions, sinks: Sequence[Sink]
         entries = walk.walk(paths, options.excludes)
         if history is not None:
             entries = _unknown(entries, history, emit_json)
-        entries = _model_checked(entries, options)
+        entries = _ready_to_read(entries, options)
         if options.cluster:
             from scanner import cluster  # distributed is imported only for a cluster scan
 
@@ -76,23 +77,34 @@ def _unknown(entries: Iterable[FileEntry], history: History,
             emit(entry, known)
 
 
-def _model_checked(entries: Iterable[FileEntry], options: ScanOptions) -> Iterator[FileEntry]:
-    """The entries, once the model has been loaded here in full before the first file is read.
+def _ready_to_read(entries: Iterable[FileEntry], options: ScanOptions) -> Iterator[FileEntry]:
+    """The entries, once the rules and the model have been loaded here in full before the first file is read.
 
     The command line only checks the model's files against its card (a rescan that reads nothing never
-    pays for numpy); a model that passes that check but cannot be loaded (say, arrays that would need
-    pickle) stops the scan here with ModelError, instead of failing in every worker.
+    pays for numpy or for compiling the rules); a model that passes that check but cannot be loaded (say,
+    arrays that would need pickle) stops the scan here with ModelError, instead of failing in every worker.
     """
     for i, entry in enumerate(entries):
-        if i == 0 and options.classify:
-            from models.classify import shipped_or
-            from scanner.errors import ModelError
-
-            try:
-                shipped_or(options.model)
-            except ModelError as exc:
-                raise ModelError(f"模型无法使用 (model error): {exc}") from exc
+        if i == 0:
+            _load(options)
         yield entry
+
+
+def _load(options: ScanOptions) -> None:
+    from markings.rule import load_rules
+    from scanner.errors import ModelError, RuleError
+
+    try:
+        load_rules(options.rules_dir, options.rule_packs)
+    except RuleError as exc:
+        raise RuleError(f"规则文件错误 (rule error): {exc}") from exc
+    if options.classify:
+        from models.classify import shipped_or
+
+        try:
+            shipped_or(options.model)
+        except ModelError as exc:
+            raise ModelError(f"模型无法使用 (model error): {exc}") from exc
 
 
 def _count(paths: Sequence[str], options: ScanOptions, progress: Progress, task: TaskID) -> None:
