@@ -12,7 +12,7 @@ import json
 import os
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from scanner import detectors, smb
@@ -23,11 +23,12 @@ from scanner.report.jsonl import JsonlWriter, read_records
 from scanner.report.meta import RunInfo, now, rules_digest
 from scanner.report.redact import redact
 from scanner.run import scan_paths
-from scanner.store import Store, Stored
+from scanner.store import Store, Stored, identity
 from scanner.tally import Tally
 
 RENDERED = ("html", "csv", "docx")
 MAX_REMOVED_LISTED = 10_000
+FOLDERS_KEPT = 64  # folders whose previous records are held while the walk is inside them (depth)
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +58,7 @@ class StoreHistory:
     store: Store
     resumed: int | None
     previous: int | None
+    folders: dict[str, dict[str, list[Stored]]] = field(default_factory=dict)  # recent folders' records
 
     def known(self, entry: FileEntry) -> list[dict[str, Any]] | None:
         if self.resumed is not None:
@@ -64,12 +66,29 @@ class StoreHistory:
             if done is not None:
                 return done
         if self.previous is not None:
-            same = self.store.entry_records(self.previous, entry, same_identity=True)
+            same = self._previous_records(entry)
             if same is not None:
                 for rec in same:
                     rec.mark_unchanged(self.previous)
                 return same
         return None
+
+
+    def _previous_records(self, entry: FileEntry) -> list[Stored] | None:
+        """The previous run's records of ``entry`` when the file is unchanged: fetched a folder at a time
+        (the walk yields a folder's files together, returning to it after each subfolder)."""
+        folder, sep, _ = entry.path.rpartition("/")
+        if not sep or entry.path.startswith("\\\\"):  # no "/"-separated folder (an SMB UNC path): file by file
+            return self.store.entry_records(self.previous, entry, same_identity=True)
+        rows = self.folders.get(folder)
+        if rows is None:
+            rows = self.folders[folder] = self.store.folder_records(self.previous, folder)
+            if len(self.folders) > FOLDERS_KEPT:
+                del self.folders[next(iter(self.folders))]
+        same = rows.pop(entry.path, None)
+        if same is None or entry.skip or same[0].row[2] != identity(entry):
+            return None
+        return same
 
 
 def run_scan(paths: Sequence[str], options: ScanOptions, plan: Plan, model: dict[str, Any] | None) -> Tally:
