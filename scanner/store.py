@@ -41,7 +41,7 @@ CREATE TABLE IF NOT EXISTS records (
     PRIMARY KEY (run_id, path)
 );
 """
-BATCH = 100  # records per commit at most ...
+BATCH = 100  # records read (not reused) per commit at most ...
 COMMIT_SECONDS = 0.5  # ... and at least this often, so little is read again after a crash
 
 
@@ -124,17 +124,19 @@ class Store:
         Records read back from the store (``Stored``) are written as they were, not serialised again.
         """
         rows = []
+        fresh = 0  # records read this run; reused ones are cheap to redo and commit on the clock only
         for rec in records:
             if isinstance(rec, Stored):
                 rows.append((run_id, *rec.row[:-1], rec.line))
                 continue
+            fresh += 1
             top = rec["path"] == entry.path
             level = (rec.get("marking") or {}).get("level")
             rows.append((run_id, rec["path"], int(top), identity(entry) if top and not entry.skip else None,
                          rec["status"], level, int(is_flagged(rec)), rec.get("sha256"),
                          json.dumps(rec, ensure_ascii=False, separators=(",", ":"))))
         self.db.executemany("INSERT OR REPLACE INTO records VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
-        self.pending += len(rows)
+        self.pending += fresh
         if self.pending >= BATCH or time.monotonic() - self.committed > COMMIT_SECONDS:
             self.db.commit()
             self.pending, self.committed = 0, time.monotonic()
