@@ -12,7 +12,7 @@ import stat
 from datetime import UTC, datetime
 from typing import BinaryIO
 
-from scanner import smb
+from scanner import longpath, smb
 from scanner.records import Evidence
 
 CHUNK = 1 << 20
@@ -35,9 +35,9 @@ def open_readonly(fspath: str) -> BinaryIO:
         return smb.open_readonly(fspath)
     flags = os.O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_BINARY
     try:
-        fd = os.open(fspath, flags | O_NOATIME)
+        fd = longpath.open_file(fspath, flags | O_NOATIME)  # any length of path
     except PermissionError:  # O_NOATIME needs ownership (or CAP_FOWNER); fall back without it
-        fd = os.open(fspath, flags)
+        fd = longpath.open_file(fspath, flags)
     try:
         if not stat.S_ISREG(os.fstat(fd).st_mode):
             raise NotRegularFile("not a regular file any more (replaced after the walk)")

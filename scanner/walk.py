@@ -11,7 +11,7 @@ import os
 import stat
 from collections.abc import Iterable, Iterator
 
-from scanner import smb
+from scanner import longpath, smb
 from scanner.records import FileEntry
 
 SPECIAL = (
@@ -35,7 +35,7 @@ def walk(paths: Iterable[str], excludes: tuple[str, ...] = ()) -> Iterator[FileE
 
 def _walk_one(top: str, excludes: tuple[str, ...]) -> Iterator[FileEntry]:
     try:
-        st = os.lstat(top)
+        st = longpath.lstat(top)
     except OSError as exc:
         yield _unreadable(top, f"cannot be read: {exc.strerror}")
         return
@@ -56,7 +56,7 @@ def _walk_one(top: str, excludes: tuple[str, ...]) -> Iterator[FileEntry]:
         if _excluded(name, path, excludes):
             continue
         try:
-            child = os.lstat(path)
+            child = longpath.lstat(path)  # a path past PATH_MAX is reached folder by folder
         except OSError as exc:
             yield _unreadable(path, f"cannot be read: {exc.strerror}")
             continue
@@ -72,8 +72,7 @@ def _walk_one(top: str, excludes: tuple[str, ...]) -> Iterator[FileEntry]:
 
 def _children(folder: str) -> list[tuple[str, str]] | FileEntry:
     try:
-        with os.scandir(folder) as it:
-            names = sorted(os.fsencode(e.name) for e in it)
+        names = sorted(os.fsencode(name) for name in longpath.listdir(folder))
     except OSError as exc:
         return _unreadable(folder, f"folder cannot be read: {exc.strerror}")
     return [(os.fsdecode(n), os.path.join(folder, os.fsdecode(n))) for n in names]
